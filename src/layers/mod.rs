@@ -1,0 +1,10 @@
+//! The layers, one module each. Every layer implements [`Layer`](crate::layer::Layer); none of
+//! them does I/O, reads a clock, or imports `sim`, `live`, `cli` or `pnet`.
+
+pub mod l1_physical;
+pub mod l2_data_link;
+pub mod l3_network;
+pub mod l4_transport;
+pub mod l5_session;
+pub mod l6_presentation;
+pub mod l7_application;

@@ -1,0 +1,302 @@
+//! The [`Trace`]: what every layer did, as a list of [`Record`]s.
+//!
+//! A record names the layer, the protocol and its data unit, lists the header and trailer fields
+//! under their Wireshark display-filter names (`eth.src`, `ip.ttl`, `tcp.flags`), gives the byte
+//! ranges of the header and trailer inside that layer's PDU, the payload length and the overhead
+//! the layer adds, and, on the way up, each check that was made (FCS, checksums) and its result.
+//!
+//! `Display` prints the trace as a tree (like `tshark -V`), so a test can
+//! `insta::assert_snapshot!(trace.to_string())`.
+
+use crate::addr::MacAddr;
+use crate::layer::{LayerId, Part, PduName};
+use serde::{Serialize, Serializer};
+use std::fmt::{self, Write as _};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+
+/// Going down the stack (sending) or up (receiving).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// 7→1, encapsulation.
+    Down,
+    /// 1→7, decapsulation.
+    Up,
+}
+
+/// A field's value, typed so that each output format can print it its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// An unsigned integer, printed in decimal.
+    Uint(u64),
+    /// An integer printed as `0x` and `digits` hex digits, as tshark prints flags and checksums.
+    Hex { value: u64, digits: u8 },
+    /// A flag bit, printed `1`/`0` (tshark -T fields) or "Set"/"Not set" (tree).
+    Bool(bool),
+    /// A MAC address.
+    Mac(MacAddr),
+    /// An IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address.
+    Ipv6(Ipv6Addr),
+    /// Raw bytes, printed as hex.
+    Bytes(Vec<u8>),
+    /// Text.
+    Text(String),
+}
+
+impl fmt::Display for Value {
+    /// The value as `tshark -T fields` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Uint(v) => write!(f, "{v}"),
+            Value::Hex { value, digits } => write!(f, "0x{value:0w$x}", w = usize::from(*digits)),
+            Value::Bool(b) => f.write_str(if *b { "1" } else { "0" }),
+            Value::Mac(m) => write!(f, "{m}"),
+            Value::Ipv4(a) => write!(f, "{a}"),
+            Value::Ipv6(a) => write!(f, "{a}"),
+            Value::Bytes(b) => b.iter().try_for_each(|x| write!(f, "{x:02x}")),
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Uint(v) => s.serialize_u64(*v),
+            Value::Bool(b) => s.serialize_bool(*b),
+            other => s.collect_str(other),
+        }
+    }
+}
+
+/// One header or trailer field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// The Wireshark display-filter name (`ip.ttl`); L1 fields, which Wireshark does not dissect,
+    /// are named `phy.*`.
+    pub name: String,
+    /// The human label, as in `tshark -V` ("Time to Live").
+    pub label: String,
+    /// The value.
+    pub value: Value,
+    /// The human rendering after the label ("0x02, Don't fragment"); defaults to the value.
+    pub shown: String,
+    /// Nesting depth under the previous shallower field (flags under `tcp.flags`).
+    pub depth: u8,
+}
+
+impl Field {
+    /// A field whose human rendering is its value.
+    pub fn new(name: impl Into<String>, label: impl Into<String>, value: Value) -> Self {
+        let shown = match &value {
+            Value::Bool(b) => (if *b { "Set" } else { "Not set" }).to_string(),
+            v => v.to_string(),
+        };
+        Field { name: name.into(), label: label.into(), value, shown, depth: 0 }
+    }
+
+    /// A decimal integer field.
+    pub fn uint(name: impl Into<String>, label: impl Into<String>, v: impl Into<u64>) -> Self {
+        Field::new(name, label, Value::Uint(v.into()))
+    }
+
+    /// A hex field of `digits` digits.
+    pub fn hex(name: impl Into<String>, label: impl Into<String>, v: impl Into<u64>, digits: u8) -> Self {
+        Field::new(name, label, Value::Hex { value: v.into(), digits })
+    }
+
+    /// A flag field.
+    pub fn flag(name: impl Into<String>, label: impl Into<String>, v: bool) -> Self {
+        Field::new(name, label, Value::Bool(v))
+    }
+
+    /// A text field.
+    pub fn text(name: impl Into<String>, label: impl Into<String>, v: impl Into<String>) -> Self {
+        Field::new(name, label, Value::Text(v.into()))
+    }
+
+    /// Replace the human rendering.
+    pub fn shown(mut self, shown: impl Into<String>) -> Self {
+        self.shown = shown.into();
+        self
+    }
+
+    /// Nest under the previous field.
+    pub fn depth(mut self, depth: u8) -> Self {
+        self.depth = depth;
+        self
+    }
+}
+
+/// One check a layer made on the way up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// The Wireshark status field it matches (`eth.fcs.status`, `ip.checksum.status`).
+    pub name: String,
+    /// What was checked ("Frame check sequence").
+    pub label: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// The values, e.g. "0x1c2d3e4f (computed 0x1c2d3e4f)".
+    pub detail: String,
+}
+
+impl Check {
+    /// A check that passed or failed.
+    pub fn new(name: impl Into<String>, label: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
+        Check { name: name.into(), label: label.into(), ok, detail: detail.into() }
+    }
+}
+
+fn ser_range<S: Serializer>(r: &Range<usize>, s: S) -> Result<S::Ok, S::Error> {
+    [r.start, r.end].serialize(s)
+}
+
+fn ser_opt_range<S: Serializer>(r: &Option<Range<usize>>, s: S) -> Result<S::Ok, S::Error> {
+    r.as_ref().map(|r| [r.start, r.end]).serialize(s)
+}
+
+/// What one layer did to one data unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// Which layer.
+    pub layer: LayerId,
+    /// Down (encapsulate) or up (decapsulate).
+    pub direction: Direction,
+    /// The protocol's Wireshark filter name (`eth`, `vlan`, `ip`, `ipv6`, `tcp`, `udp`, `icmp`, `arp`, `phy`, `data`).
+    pub protocol: String,
+    /// The protocol's full name as `tshark -V` heads its subtree ("Internet Protocol Version 4").
+    pub title: String,
+    /// What the data unit is called at this layer.
+    pub pdu: PduName,
+    /// Which of several PDUs one SDU became, if several.
+    pub part: Option<Part>,
+    /// A one-line summary, like Wireshark's Info column.
+    pub summary: String,
+    /// Byte range of this layer's header inside its own PDU.
+    #[serde(serialize_with = "ser_range")]
+    pub header: Range<usize>,
+    /// Byte range of the trailer (padding, FCS), if any.
+    #[serde(serialize_with = "ser_opt_range")]
+    pub trailer: Option<Range<usize>>,
+    /// Length of the payload this layer carries (the SDU).
+    pub payload_len: usize,
+    /// Bytes this layer adds (header + trailer; for L1, preamble and SFD).
+    pub overhead: usize,
+    /// Header and trailer fields, in wire order.
+    pub fields: Vec<Field>,
+    /// Checks made on the way up.
+    pub checks: Vec<Check>,
+    /// Anything else worth saying (a fragment held for reassembly, a merged layer).
+    pub notes: Vec<String>,
+}
+
+impl Record {
+    /// A record with no fields yet.
+    pub fn new(layer: LayerId, direction: Direction, protocol: &str, title: impl Into<String>, pdu: PduName) -> Self {
+        Record {
+            layer,
+            direction,
+            protocol: protocol.to_string(),
+            title: title.into(),
+            pdu,
+            part: None,
+            summary: String::new(),
+            header: 0..0,
+            trailer: None,
+            payload_len: 0,
+            overhead: 0,
+            fields: Vec::new(),
+            checks: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The first field with this display-filter name.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The total PDU length at this layer (header + payload + trailer).
+    pub fn pdu_len(&self) -> usize {
+        self.header.len() + self.payload_len + self.trailer.as_ref().map_or(0, |t| t.len())
+    }
+}
+
+/// Every record of one pass down or up the stack, in the order the layers made them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// The records.
+    pub records: Vec<Record>,
+}
+
+impl Trace {
+    /// Append a record.
+    pub fn push(&mut self, r: Record) {
+        self.records.push(r);
+    }
+
+    /// The records of one layer.
+    pub fn layer(&self, id: LayerId) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(move |r| r.layer == id)
+    }
+
+    /// All values of a display-filter field, in order.
+    pub fn values(&self, name: &str) -> Vec<&Value> {
+        self.records.iter().flat_map(|r| r.fields.iter()).filter(|f| f.name == name).map(|f| &f.value).collect()
+    }
+
+    /// True when every check in the trace passed.
+    pub fn all_checks_ok(&self) -> bool {
+        self.records.iter().flat_map(|r| &r.checks).all(|c| c.ok)
+    }
+}
+
+impl fmt::Display for Record {
+    /// One record as a `tshark -V`-like subtree.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut head = format!("L{} {} · {} · {}", self.layer.number(), self.layer.name(), self.pdu, self.title);
+        if let Some(p) = self.part {
+            let _ = write!(head, " [{} of {}]", p.index, p.count);
+        }
+        writeln!(f, "{head}")?;
+        if !self.summary.is_empty() {
+            writeln!(f, "    {}", self.summary)?;
+        }
+        let mut sizes = format!("    header {}..{} ({} bytes)", self.header.start, self.header.end, self.header.len());
+        let _ = write!(sizes, ", payload {}", self.payload_len);
+        if let Some(t) = &self.trailer {
+            let _ = write!(sizes, ", trailer {}..{} ({} bytes)", t.start, t.end, t.len());
+        }
+        let _ = write!(sizes, ", overhead {}", self.overhead);
+        writeln!(f, "{sizes}")?;
+        for fld in &self.fields {
+            let indent = 4 + 4 * usize::from(fld.depth);
+            writeln!(f, "{:indent$}{}: {}  [{}]", "", fld.label, fld.shown, fld.name)?;
+        }
+        for c in &self.checks {
+            let mark = if c.ok { "ok " } else { "BAD" };
+            writeln!(f, "    [{mark}] {}: {}  [{}]", c.label, c.detail, c.name)?;
+        }
+        for n in &self.notes {
+            writeln!(f, "    note: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Trace {
+    /// The tree format: each record as a subtree, in order.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.records.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
