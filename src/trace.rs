@@ -192,6 +192,11 @@ pub struct Record {
     pub checks: Vec<Check>,
     /// Anything else worth saying (a fragment held for reassembly, a merged layer).
     pub notes: Vec<String>,
+    /// On the receive path, which frame (1-based) this record was made from, filled in by the stack.
+    pub frame: Option<usize>,
+    /// On the receive path, the offset of this layer's PDU inside that frame, filled in by the stack
+    /// (`None` for data reassembled from several frames).
+    pub at: Option<usize>,
 }
 
 impl Record {
@@ -212,6 +217,8 @@ impl Record {
             fields: Vec::new(),
             checks: Vec::new(),
             notes: Vec::new(),
+            frame: None,
+            at: None,
         }
     }
 

@@ -2,9 +2,35 @@
 //!
 //! CONTRACT (public API used by the stack and the CLI; keep these names and signatures):
 //! - `EchoConfig`, `NetworkConfig`, `Network::new(cfg) -> Result<Network>`, `impl Layer for Network`
+//!
+//! Also public: [`Echo`], [`EchoKind`], [`echo_reply`] (build the reply to a received echo
+//! request), [`Network::last_echo`], [`Network::set_echo`], [`internet_checksum`].
+//!
+//! Read this first: RFC 791 (IPv4), RFC 815 (reassembly hole list), RFC 1071 (the Internet
+//! checksum), RFC 1122 §3.2–3.3 (what a host must do), RFC 792 (ICMP), RFC 8200 (IPv6) and
+//! RFC 4443 (ICMPv6).
+//!
+//! Going down, the SDU from L4 carries `meta.ip_proto` (6 TCP, 17 UDP). With `cfg.echo` set, the
+//! SDU instead becomes the data of an ICMP echo request (ICMPv6 over IPv6). With `cfg.echo`
+//! unset and `meta.ip_proto` = 1 (58 over IPv6), the SDU is taken to be a complete ICMP message
+//! (for instance an echo reply built by [`echo_reply`]) and is sent as it is.
+//!
+//! Files: `ipv4.rs` and `ipv6.rs` (headers, records, both paths), `icmp.rs` (echo messages),
+//! `reassembly.rs` (RFC 815 hole list, shared by both families), `tests.rs`.
 
-use crate::error::Result;
+mod icmp;
+mod ipv4;
+mod ipv6;
+pub mod reassembly;
+#[cfg(test)]
+mod tests;
+
+pub use icmp::{echo_reply, Echo, EchoKind};
+
+use crate::error::{Error, Result};
 use crate::layer::{Context, Layer, LayerId, Pdu};
+use crate::trace::Record;
+use reassembly::Reassembler;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -39,28 +65,238 @@ pub struct NetworkConfig {
     pub promiscuous: bool,
 }
 
+/// RFC 791 ("Every internet module must be able to forward a datagram of 68 octets without
+/// further fragmentation"): the smallest IPv4 MTU.
+pub const IPV4_MIN_MTU: usize = 68;
+/// RFC 8200 §5: every link that carries IPv6 has an MTU of at least 1280 octets.
+pub const IPV6_MIN_MTU: usize = 1280;
+
 /// The network layer.
 #[derive(Debug, Clone)]
 pub struct Network {
     cfg: NetworkConfig,
+    /// Identification of the next IPv4 datagram (RFC 791 §3.2), or of the next fragmented IPv6
+    /// packet (RFC 8200 §4.5, widened to 32 bits).
+    next_ident: u32,
+    /// Sequence number of the next echo request (starts at `cfg.echo.seq`, +1 per request, as
+    /// ping does).
+    next_echo_seq: Option<u16>,
+    /// Datagrams waiting for their other fragments.
+    reassembler: Reassembler,
+    /// The last ICMP echo request or reply received.
+    last_echo: Option<Echo>,
 }
 
 impl Network {
     /// A network layer with this configuration, or a config error (mixed families, MTU too small).
     pub fn new(cfg: NetworkConfig) -> Result<Self> {
-        Ok(Network { cfg })
+        let l3 = Some(LayerId::Network);
+        match (cfg.local, cfg.remote) {
+            (IpAddr::V4(_), IpAddr::V4(_)) if cfg.mtu < IPV4_MIN_MTU => {
+                return Err(Error::config(
+                    l3,
+                    format!("L3: IPv4 MTU {} is below the minimum of {IPV4_MIN_MTU} bytes (RFC 791)", cfg.mtu),
+                ));
+            }
+            (IpAddr::V6(_), IpAddr::V6(_)) if cfg.mtu < IPV6_MIN_MTU => {
+                return Err(Error::config(
+                    l3,
+                    format!("L3: IPv6 MTU {} is below the minimum of {IPV6_MIN_MTU} bytes (RFC 8200 §5)", cfg.mtu),
+                ));
+            }
+            (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => {}
+            (l, r) => {
+                return Err(Error::config(
+                    l3,
+                    format!("L3: local address {l} and remote address {r} are not of the same IP version"),
+                ));
+            }
+        }
+        if cfg.ttl == 0 {
+            // RFC 1122 §3.2.1.7: a host MUST NOT send a datagram with a TTL of zero (RFC 8200
+            // §3: the hop limit likewise).
+            return Err(Error::config(l3, "L3: TTL / hop limit 0 is not allowed (RFC 1122 §3.2.1.7)"));
+        }
+        Ok(Network {
+            next_ident: u32::from(cfg.ident),
+            next_echo_seq: cfg.echo.map(|e| e.seq),
+            cfg,
+            reassembler: Reassembler::new(),
+            last_echo: None,
+        })
     }
+
+    /// The configuration.
+    pub fn config(&self) -> &NetworkConfig {
+        &self.cfg
+    }
+
+    /// Send the next SDUs as echo requests with this identifier and sequence number (the
+    /// sequence then counts up from `echo.seq`), or stop doing so with `None`.
+    pub fn set_echo(&mut self, echo: Option<EchoConfig>) {
+        self.cfg.echo = echo;
+        self.next_echo_seq = echo.map(|e| e.seq);
+    }
+
+    /// The last ICMP / ICMPv6 echo request or reply received (what ping needs to match a reply
+    /// to its request, or to answer a request with [`echo_reply`]).
+    pub fn last_echo(&self) -> Option<&Echo> {
+        self.last_echo.as_ref()
+    }
+
+    /// Datagrams currently waiting for more fragments.
+    pub fn pending_reassemblies(&self) -> usize {
+        self.reassembler.pending()
+    }
+
+    /// The identification of the next IPv4 datagram, advancing the counter (wrapping at 2^16).
+    fn take_ident16(&mut self) -> u16 {
+        let id = self.next_ident as u16;
+        self.next_ident = u32::from(id.wrapping_add(1));
+        id
+    }
+
+    /// The identification of the next fragmented IPv6 packet (32 bits).
+    fn take_ident32(&mut self) -> u32 {
+        let id = self.next_ident;
+        self.next_ident = id.wrapping_add(1);
+        id
+    }
+
+    /// The echo identifier and sequence of the next echo request, advancing the sequence.
+    fn take_echo(&mut self) -> Option<EchoConfig> {
+        let cfg = self.cfg.echo?;
+        let seq = self.next_echo_seq.unwrap_or(cfg.seq);
+        self.next_echo_seq = Some(seq.wrapping_add(1));
+        Some(EchoConfig { id: cfg.id, seq })
+    }
+
+    /// Reassembly buffers older than the timeout are dropped; each is noted on `rec`.
+    fn expire_reassembly(&mut self, cx: &Context, rec: &mut Record) {
+        for gone in self.reassembler.expire(cx.now) {
+            rec.notes.push(expired_note(&gone));
+        }
+    }
+
+    /// L4's transport checksum covers the pseudo-header it was told; sending from other
+    /// addresses would put a wrong checksum on the wire.
+    fn check_meta_addresses(&self, sdu: &Pdu) -> Result<()> {
+        for (which, meta, ours) in
+            [("source", sdu.meta.src_ip, self.cfg.local), ("destination", sdu.meta.dst_ip, self.cfg.remote)]
+        {
+            if let Some(addr) = meta {
+                if addr != ours {
+                    return Err(Error::config(
+                        Some(LayerId::Network),
+                        format!(
+                            "L3: the layer above used {which} address {addr} (for its checksum) but L3 is \
+                             configured with {ours}"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn expired_note(gone: &reassembly::Expired) -> String {
+    format!(
+        "reassembly of datagram {} → {} id {:#x} {} ({} bytes discarded; RFC 1122 §3.3.2)",
+        gone.key.src, gone.key.dst, gone.key.id, gone.reason, gone.received
+    )
 }
 
 impl Layer for Network {
     fn id(&self) -> LayerId {
         LayerId::Network
     }
-    fn encapsulate(&mut self, _sdu: Pdu, _cx: &mut Context) -> Result<Vec<Pdu>> {
-        let _ = &self.cfg;
-        Err(crate::error::Error::config(Some(LayerId::Network), "L3 not built yet"))
+
+    fn encapsulate(&mut self, sdu: Pdu, cx: &mut Context) -> Result<Vec<Pdu>> {
+        self.check_meta_addresses(&sdu)?;
+        match (self.cfg.local, self.cfg.remote) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => ipv4::encapsulate(self, src, dst, sdu, cx),
+            (IpAddr::V6(src), IpAddr::V6(dst)) => ipv6::encapsulate(self, src, dst, sdu, cx),
+            // Network::new refuses mixed families; a config built by hand still gets an error.
+            _ => Err(Error::config(Some(LayerId::Network), "L3: local and remote are of different IP versions")),
+        }
     }
-    fn decapsulate(&mut self, _pdu: Pdu, _cx: &mut Context) -> Result<Option<Pdu>> {
-        Err(crate::error::Error::config(Some(LayerId::Network), "L3 not built yet"))
+
+    fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
+        let (bytes, meta) = pdu.into_bytes(LayerId::Network)?;
+        match meta.ethertype {
+            Some(ipv4::ETHERTYPE) => ipv4::decapsulate(self, bytes, meta, cx),
+            Some(ipv6::ETHERTYPE) => ipv6::decapsulate(self, bytes, meta, cx),
+            // Without an L2 below (a raw IP capture), the version nibble decides (RFC 8200 §3).
+            None => match bytes.first().map(|b| b >> 4) {
+                Some(6) => ipv6::decapsulate(self, bytes, meta, cx),
+                _ => ipv4::decapsulate(self, bytes, meta, cx),
+            },
+            Some(other) => Err(Error::invalid(
+                LayerId::Network,
+                "IP",
+                meta.offset.saturating_sub(2),
+                "unsupported EtherType",
+                "0x0800 (IPv4) or 0x86dd (IPv6)",
+                format!("{other:#06x}"),
+            )),
+        }
     }
+}
+
+/// The Internet checksum (RFC 1071): the one's complement of the one's complement sum of the
+/// 16-bit big-endian words of `parts` taken as one byte stream (an odd final byte is padded with
+/// a zero). Verifying data that includes its checksum gives 0.
+pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u64 = 0;
+    let mut pending: Option<u8> = None;
+    for &b in parts.iter().flat_map(|p| p.iter()) {
+        match pending.take() {
+            Some(hi) => sum += u64::from(u16::from_be_bytes([hi, b])),
+            None => pending = Some(b),
+        }
+    }
+    if let Some(hi) = pending {
+        sum += u64::from(u16::from_be_bytes([hi, 0]));
+    }
+    // RFC 1071 §4.1: fold the carries back in.
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// IEEE 802.3 §3.2.9 / RFC 894: an Ethernet frame's payload is padded to at least 46 bytes.
+/// Bytes after the IP packet's own length can only be that padding when the payload is no
+/// longer than this; more means the length field is wrong.
+pub const ETHERNET_MIN_PAYLOAD: usize = 46;
+
+/// The protocols this host has a handler for above IP: ICMP (ICMPv6 over IPv6), TCP and UDP.
+/// Others are refused as a host does (RFC 1122 §3.2.2.1: ICMP Protocol Unreachable; RFC 8200
+/// §4: ICMPv6 Parameter Problem code 1), except by a promiscuous capture.
+pub fn supported_proto(v6: bool, proto: u8) -> bool {
+    matches!((v6, proto), (false, 1) | (true, 58) | (_, 6) | (_, 17))
+}
+
+/// The name Wireshark gives an IP protocol number (`ip.proto` / `ipv6.nxt`): an open set, any
+/// number has a name.
+pub fn proto_name(p: u8) -> &'static str {
+    match p {
+        0 => "IPv6 Hop-by-Hop Option",
+        1 => "ICMP",
+        2 => "IGMP",
+        6 => "TCP",
+        17 => "UDP",
+        43 => "Routing Header for IPv6",
+        44 => "Fragment Header for IPv6",
+        58 => "ICMPv6",
+        59 => "No Next Header for IPv6",
+        60 => "Destination Options for IPv6",
+        other => etherparse::IpNumber(other).keyword_str().unwrap_or("Unknown"),
+    }
+}
+
+/// "UDP (17)", as tshark shows `ip.proto`.
+fn proto_shown(p: u8) -> String {
+    format!("{} ({p})", proto_name(p))
 }

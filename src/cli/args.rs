@@ -1,0 +1,95 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// osilab: watch a message go down the seven OSI layers, onto the wire as bits, and back up.
+#[derive(Debug, Parser)]
+#[command(name = "osilab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send one message through all seven layers and receive it at the other end.
+    Send(SendArgs),
+    /// The built-in example: a chat message ("Olá, sala!") from a client to the chat server on port 3000.
+    Demo(DemoArgs),
+}
+
+/// Options of `osilab demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format: tree, hex, bits or json.
+    #[arg(long, default_value = "tree", value_name = "FORMAT")]
+    pub format: String,
+    /// Also write every frame sent to this pcap file (Ethernet link type, no FCS).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+}
+
+/// Options of `osilab send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The message (UTF-8 text). Use --file for bytes from a file.
+    #[arg(value_name = "MESSAGE", required_unless_present = "file", conflicts_with = "file")]
+    pub message: Option<String>,
+    /// Send the bytes of this file instead of MESSAGE.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Transport: tcp, udp, or icmp (an echo request carrying the message, as ping does).
+    #[arg(long, default_value = "tcp", value_name = "PROTO")]
+    pub transport: String,
+    /// Source IP:PORT (IPv6 as [ADDR]:PORT). Default 192.0.2.1:51000, or [2001:db8::1]:51000 for IPv6.
+    #[arg(long, value_name = "IP:PORT")]
+    pub from: Option<String>,
+    /// Destination IP:PORT (IPv6 as [ADDR]:PORT). Default 192.0.2.2:3000.
+    #[arg(long, value_name = "IP:PORT")]
+    pub to: Option<String>,
+    /// Source MAC address. Default 02:00:00:00:00:01 (locally administered).
+    #[arg(long, value_name = "MAC")]
+    pub src_mac: Option<String>,
+    /// Destination MAC address. Default 02:00:00:00:00:02 (locally administered).
+    #[arg(long, value_name = "MAC")]
+    pub dst_mac: Option<String>,
+    /// Tag frames with this 802.1Q VLAN ID (1-4094).
+    #[arg(long, value_name = "ID")]
+    pub vlan: Option<String>,
+    /// 802.1Q priority code point (0-7), with --vlan.
+    #[arg(long, value_name = "PCP", requires = "vlan")]
+    pub vlan_pcp: Option<String>,
+    /// Link MTU in bytes: IP packets above it are fragmented (UDP, ICMP) or segmented (TCP).
+    #[arg(long, default_value = "1500", value_name = "N")]
+    pub mtu: String,
+    /// IPv4 TTL / IPv6 hop limit.
+    #[arg(long, default_value = "64", value_name = "N")]
+    pub ttl: String,
+    /// Set IPv4 "don't fragment" (default: set for TCP, clear for UDP and ICMP, as Linux does).
+    #[arg(long, conflicts_with = "no_df")]
+    pub df: bool,
+    /// Clear IPv4 "don't fragment".
+    #[arg(long)]
+    pub no_df: bool,
+    /// Line code: nrz, nrzi, manchester, 4b5b or mlt3.
+    #[arg(long, default_value = "manchester", value_name = "CODE")]
+    pub line_code: String,
+    /// Bit rate on the wire: 10M, 100M, 1G (or bits per second).
+    #[arg(long, default_value = "10M", value_name = "RATE")]
+    pub rate: String,
+    /// Bit-error rate on the wire: the probability that each symbol is flipped (e.g. 1e-3).
+    #[arg(long, default_value = "0", value_name = "P")]
+    pub ber: String,
+    /// Seed for every random choice (sequence numbers, IP identification, bit errors).
+    #[arg(long, default_value = "1", value_name = "N")]
+    pub seed: String,
+    /// Output format: tree, hex, bits or json.
+    #[arg(long, default_value = "tree", value_name = "FORMAT")]
+    pub format: String,
+    /// Also write every frame sent to this pcap file (Ethernet link type, no FCS).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+}

@@ -1,0 +1,51 @@
+//! The command line: `osilab demo` and `osilab send`. Parsing is clap's; each command builds a
+//! [`StackConfig`](crate::stack::StackConfig), runs an [`Exchange`](crate::stack::Exchange) and
+//! renders it. Errors are one line on stderr and exit code 2.
+
+mod args;
+mod send;
+
+pub use args::{Cli, Command, SendArgs};
+
+use crate::error::Error;
+use clap::Parser;
+use std::io::Write;
+
+/// Run the command line with these arguments (the first is the program name); returns the exit
+/// code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Send(a) => send::send(&a),
+        Command::Demo(a) => send::demo(&a),
+    };
+    match result {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`osilab demo | head`) is not an error worth a message.
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            0
+        }
+        Err(e) => {
+            eprintln!("osilab: error: {e}");
+            2
+        }
+    }
+}
+
+/// Wrap an error for the one-line report.
+pub(crate) fn config_err(msg: impl Into<String>) -> Error {
+    Error::config(None, msg)
+}

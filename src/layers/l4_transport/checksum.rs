@@ -1,0 +1,175 @@
+//! The Internet checksum (RFC 1071) of a transport segment over the IP pseudo-header, shared by
+//! UDP (RFC 768; RFC 8200 §8.1 for IPv6) and TCP (RFC 9293 §3.1).
+//!
+//! The pseudo-header is not sent: both ends rebuild it from the IP addresses, so a segment
+//! delivered to the wrong host, or handed to the wrong protocol, fails its checksum.
+//!
+//! ```text
+//! IPv4 (RFC 768, RFC 9293 §3.1)        IPv6 (RFC 8200 §8.1)
+//! +--------+--------+--------+--------+ +-----------------------------------+
+//! |          source address           | |  source address (16 bytes)        |
+//! +--------+--------+--------+--------+ +-----------------------------------+
+//! |        destination address        | |  destination address (16 bytes)   |
+//! +--------+--------+--------+--------+ +-----------------------------------+
+//! |  zero  |protocol|  segment length | |  upper-layer packet length (32)   |
+//! +--------+--------+--------+--------+ +--------+--------+--------+--------+
+//!                                       |        zero (24)         |next hdr|
+//!                                       +--------------------------+--------+
+//! ```
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::layer::LayerId;
+use etherparse::checksum::Sum16BitWords;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// IP protocol number of TCP (IANA "Assigned Internet Protocol Numbers").
+pub const IP_PROTO_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub const IP_PROTO_UDP: u8 = 17;
+
+/// What a receiver found when it verified a transport checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ChecksumStatus {
+    /// The checksum verifies (RFC 1071: the sum over pseudo-header and segment is all ones).
+    Good {
+        /// The value carried.
+        value: u16,
+    },
+    /// The checksum does not verify.
+    Bad {
+        /// The value carried in the segment.
+        carried: u16,
+        /// The value the sender should have put there.
+        computed: u16,
+    },
+    /// UDP over IPv4 with a checksum of 0: the sender did not compute one (RFC 768), accepted.
+    NotComputed,
+    /// UDP over IPv6 with a checksum of 0: not allowed, the datagram must be discarded
+    /// (RFC 8200 §8.1).
+    Missing {
+        /// The value the sender should have put there.
+        computed: u16,
+    },
+}
+
+impl ChecksumStatus {
+    /// True when a receiver accepts the segment (a good checksum, or none over IPv4 UDP).
+    pub fn is_acceptable(self) -> bool {
+        matches!(self, ChecksumStatus::Good { .. } | ChecksumStatus::NotComputed)
+    }
+
+    /// The status as a trace [`Check`](crate::trace::Check) detail: "0x802a (computed 0x802a)".
+    pub fn detail(self) -> String {
+        match self {
+            ChecksumStatus::Good { value } => format!("0x{value:04x} (computed 0x{value:04x})"),
+            ChecksumStatus::Bad { carried, computed } => format!("0x{carried:04x} (computed 0x{computed:04x})"),
+            ChecksumStatus::NotComputed => "0x0000: not computed by the sender (allowed over IPv4, RFC 768)".into(),
+            ChecksumStatus::Missing { computed } => {
+                format!(
+                    "0x0000 (computed 0x{computed:04x}): a zero UDP checksum is not allowed over IPv6 (RFC 8200 §8.1)"
+                )
+            }
+        }
+    }
+}
+
+/// The pseudo-header's contribution to the sum, or an error when the two addresses are of
+/// different families or the length does not fit the pseudo-header's length field.
+fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static str) -> Result<Sum16BitWords> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            // RFC 768 / RFC 9293 §3.1: a 16-bit length.
+            let len = u16::try_from(len).map_err(|_| too_long(what, len, u16::MAX.into()))?;
+            Ok(Sum16BitWords::new()
+                .add_4bytes(s.octets())
+                .add_4bytes(d.octets())
+                .add_2bytes([0, proto])
+                .add_2bytes(len.to_be_bytes()))
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            // RFC 8200 §8.1: a 32-bit upper-layer packet length.
+            let len = u32::try_from(len).map_err(|_| too_long(what, len, u32::MAX as usize))?;
+            Ok(Sum16BitWords::new()
+                .add_16bytes(s.octets())
+                .add_16bytes(d.octets())
+                .add_4bytes(len.to_be_bytes())
+                .add_4bytes([0, 0, 0, proto]))
+        }
+        (s, d) => Err(Error {
+            layer: Some(LayerId::Transport),
+            protocol: what,
+            offset: None,
+            kind: ErrorKind::Invalid {
+                what: "pseudo-header addresses".into(),
+                expected: "both IPv4 or both IPv6".into(),
+                found: format!("source {s}, destination {d}"),
+            },
+        }),
+    }
+}
+
+fn too_long(what: &'static str, len: usize, max: usize) -> Error {
+    Error {
+        layer: Some(LayerId::Transport),
+        protocol: what,
+        offset: None,
+        kind: ErrorKind::Invalid {
+            what: "segment length".into(),
+            expected: format!("at most {max} bytes"),
+            found: format!("{len} bytes"),
+        },
+    }
+}
+
+/// The one's-complement sum (RFC 1071) over the pseudo-header and `segment`, with the 2-byte
+/// checksum field at `field` counted as zero. `field` is even (6 for UDP, 16 for TCP), so the
+/// 16-bit words on either side of it stay aligned.
+fn sum_without_field(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    segment: &[u8],
+    field: usize,
+    what: &'static str,
+) -> Result<Sum16BitWords> {
+    let sum = pseudo_header(src, dst, proto, segment.len(), what)?;
+    let before = segment.get(..field).unwrap_or(segment);
+    let after = segment.get(field + 2..).unwrap_or(&[]);
+    Ok(sum.add_slice(before).add_slice(after))
+}
+
+/// The checksum a sender puts in the field at `field` of `segment`: the one's complement of the
+/// one's-complement sum over the pseudo-header and the segment with the field zeroed (RFC 1071).
+/// A UDP sender sends a computed 0 as 0xFFFF, since 0 means "no checksum" (RFC 768); TCP sends 0.
+pub fn compute(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8], field: usize) -> Result<u16> {
+    let what = if proto == IP_PROTO_UDP { "UDP" } else { "TCP" };
+    let sum = sum_without_field(src, dst, proto, segment, field, what)?;
+    // etherparse sums native-endian words; `to_be` turns the result into the field's value.
+    Ok(if proto == IP_PROTO_UDP {
+        sum.to_ones_complement_with_no_zero().to_be()
+    } else {
+        sum.ones_complement().to_be()
+    })
+}
+
+/// Verify the checksum carried at `field`: RFC 1071 §1: the sum over the pseudo-header and the
+/// whole segment, checksum included, is all ones (so 0x0000 and 0xFFFF both verify when the
+/// computed value is 0).
+pub fn verify(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8], field: usize) -> Result<ChecksumStatus> {
+    let carried = match segment.get(field..field + 2) {
+        Some(&[a, b]) => u16::from_be_bytes([a, b]),
+        _ => 0,
+    };
+    let computed = compute(src, dst, proto, segment, field)?;
+    if proto == IP_PROTO_UDP && carried == 0 {
+        return Ok(match src {
+            IpAddr::V4(_) => ChecksumStatus::NotComputed,
+            IpAddr::V6(_) => ChecksumStatus::Missing { computed },
+        });
+    }
+    let what = if proto == IP_PROTO_UDP { "UDP" } else { "TCP" };
+    let all = pseudo_header(src, dst, proto, segment.len(), what)?.add_slice(segment).ones_complement();
+    Ok(if all == 0 { ChecksumStatus::Good { value: carried } } else { ChecksumStatus::Bad { carried, computed } })
+}

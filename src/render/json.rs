@@ -1,0 +1,41 @@
+//! The JSON format: the configuration, both traces with fields keyed by Wireshark display-filter
+//! names, the frames in hex, and the result.
+
+use crate::stack::Exchange;
+use serde_json::json as j;
+
+/// Render as pretty-printed JSON.
+pub fn json(x: &Exchange) -> String {
+    let frames: Vec<_> = x
+        .sent
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            j!({
+                "number": i + 1,
+                "len": f.bytes.len(),
+                "start": f.signal.start.to_string(),
+                "symbols": f.signal.symbols.len(),
+                "bytes": f.bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            })
+        })
+        .collect();
+    let v = j!({
+        "config": x.config,
+        "message": String::from_utf8_lossy(&x.message),
+        "message_hex": x.message.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "message_len": x.message.len(),
+        "down": x.sent.trace.records,
+        "frames": frames,
+        "up": x.received.trace.records,
+        "delivered": String::from_utf8_lossy(&x.received.delivered),
+        "delivered_hex": x.received.delivered.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "delivered_len": x.received.delivered.len(),
+        "intact": x.delivered_intact(),
+        "error": x.received.error.as_ref().map(|e| e.to_string()),
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\": \"json: {e}\"}}"));
+    s.push('\n');
+    s
+}

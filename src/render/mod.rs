@@ -1,0 +1,95 @@
+//! Output formats for an [`Exchange`]: `tree` (like `tshark -V`), `hex` (like `tshark -x`), `bits`
+//! (the L1 view: octets, bits in wire order and line-coded symbols) and `json`.
+
+mod bits;
+mod hex;
+mod json;
+mod tree;
+
+use crate::stack::Exchange;
+use crate::trace::Record;
+use std::str::FromStr;
+
+pub use bits::bits;
+pub use hex::{hex, hexdump};
+pub use json::json;
+pub use tree::tree;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Every layer's fields, down then up.
+    Tree,
+    /// Each frame's bytes, with the layers' byte ranges.
+    Hex,
+    /// Each frame's bits and line-coded symbols.
+    Bits,
+    /// Everything, machine-readable.
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tree" => Ok(Format::Tree),
+            "hex" => Ok(Format::Hex),
+            "bits" => Ok(Format::Bits),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("unknown format {s:?}: expected tree, hex, bits or json")),
+        }
+    }
+}
+
+/// Render an exchange in a format.
+pub fn render(x: &Exchange, format: Format) -> String {
+    match format {
+        Format::Tree => tree(x),
+        Format::Hex => hex(x),
+        Format::Bits => bits(x),
+        Format::Json => json(x),
+    }
+}
+
+/// A named byte range inside one frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// What it is ("eth header", "ip header", "data", "eth trailer").
+    pub label: String,
+}
+
+/// Where each layer's header and trailer sit in frame `frame` (1-based), from the receiver's
+/// records (which know each PDU's offset in the frame), innermost last; and the payload that no
+/// layer below the application claimed, as `data`.
+pub fn frame_map(records: &[Record], frame: usize, frame_len: usize) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut payload: Option<(usize, usize)> = None;
+    for r in records.iter().filter(|r| r.frame == Some(frame)) {
+        let Some(at) = r.at else { continue };
+        if r.header.end > r.header.start {
+            spans.push(Span {
+                start: at + r.header.start,
+                end: at + r.header.end,
+                label: format!("{} header", r.protocol),
+            });
+        }
+        if let Some(t) = &r.trailer {
+            spans.push(Span { start: at + t.start, end: at + t.end, label: format!("{} trailer", r.protocol) });
+        }
+        if r.payload_len > 0 && r.header.end > r.header.start {
+            payload = Some((at + r.header.end, at + r.header.end + r.payload_len));
+        }
+    }
+    if let Some((s, e)) = payload {
+        let e = e.min(frame_len);
+        if s < e {
+            spans.push(Span { start: s, end: e, label: "payload".into() });
+        }
+    }
+    spans.sort_by_key(|s| (s.start, s.end));
+    spans
+}

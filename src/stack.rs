@@ -1,0 +1,405 @@
+//! The pipeline: a configured stack of seven layers. Sending runs 7→1 (`encapsulate`), receiving
+//! runs 1→7 (`decapsulate`); each pass returns its [`Trace`].
+//!
+//! The stack only moves data units between the layers and notes where each record came from; all
+//! protocol work is in [`crate::layers`]. Like the layers, it does no I/O and reads no clock.
+
+use crate::addr::MacAddr;
+use crate::error::{Error, Result};
+use crate::layer::{Context, Data, Layer, LayerId, Pdu};
+use crate::layers::l1_physical::{BitRate, LineCode, Physical, PhysicalConfig, Signal};
+use crate::layers::l2_data_link::{DataLink, DataLinkConfig, VlanTag};
+use crate::layers::l3_network::{EchoConfig, Network, NetworkConfig};
+use crate::layers::l4_transport::{TcpParams, Transport, TransportConfig, TransportKind};
+use crate::layers::l5_session::SocketSession;
+use crate::layers::l6_presentation::Presentation;
+use crate::layers::l7_application::RawApplication;
+use crate::rng::Rng;
+use crate::time::Instant;
+use crate::trace::Trace;
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// One end of the dialogue: a station's MAC, a host's IP address and a process's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    /// The interface's MAC address.
+    pub mac: MacAddr,
+    /// The host's IP address.
+    pub ip: IpAddr,
+    /// The socket's port.
+    pub port: u16,
+}
+
+/// Everything a stack needs, seen from one end. [`StackConfig::mirror`] gives the other end's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StackConfig {
+    /// TCP, UDP or ICMP echo.
+    pub transport: TransportKind,
+    /// This end.
+    pub local: Endpoint,
+    /// The other end.
+    pub remote: Endpoint,
+    /// An 802.1Q tag on every frame.
+    pub vlan: Option<VlanTag>,
+    /// The link MTU (largest IP packet).
+    pub mtu: usize,
+    /// IPv4 TTL / IPv6 hop limit.
+    pub ttl: u8,
+    /// IPv4 "don't fragment"; `None` chooses as Linux does: set for TCP (path MTU discovery),
+    /// clear for UDP and ICMP so that large datagrams are fragmented.
+    pub dont_fragment: Option<bool>,
+    /// The line code on the wire.
+    pub line_code: LineCode,
+    /// The bit rate on the wire.
+    pub rate: BitRate,
+    /// Probability of a flipped symbol on the wire.
+    pub bit_error_rate: f64,
+    /// Seed for every random choice (initial sequence numbers, IP identification, bit errors).
+    pub seed: u64,
+}
+
+impl Default for StackConfig {
+    /// The documentation defaults: 192.0.2.1:51000 (02:00:00:00:00:01) → 192.0.2.2:3000
+    /// (02:00:00:00:00:02) over TCP, MTU 1500, TTL 64, Manchester at 10 Mbit/s.
+    fn default() -> Self {
+        StackConfig {
+            transport: TransportKind::Tcp,
+            local: Endpoint {
+                mac: MacAddr([0x02, 0, 0, 0, 0, 0x01]),
+                ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+                port: 51000,
+            },
+            remote: Endpoint {
+                mac: MacAddr([0x02, 0, 0, 0, 0, 0x02]),
+                ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+                port: 3000,
+            },
+            vlan: None,
+            mtu: 1500,
+            ttl: 64,
+            dont_fragment: None,
+            line_code: LineCode::Manchester,
+            rate: BitRate(10_000_000),
+            bit_error_rate: 0.0,
+            seed: 1,
+        }
+    }
+}
+
+/// The documentation addresses for IPv6 (RFC 3849), used when the peer is IPv6.
+pub const DOC_IPV6_LOCAL: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+/// The IPv6 peer's default documentation address.
+pub const DOC_IPV6_REMOTE: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+/// Per-connection numbers drawn from the seed, the same at both ends.
+#[derive(Debug, Clone, Copy)]
+struct Draws {
+    /// Initial sequence numbers of the end that sends first and of its peer.
+    isn_first: u32,
+    isn_second: u32,
+    ip_ident: u16,
+    echo_id: u16,
+}
+
+impl StackConfig {
+    /// The same dialogue seen from the other end.
+    pub fn mirror(&self) -> StackConfig {
+        StackConfig { local: self.remote, remote: self.local, ..self.clone() }
+    }
+
+    fn draws(&self) -> Draws {
+        let mut rng = Rng::new(self.seed);
+        Draws {
+            isn_first: rng.next_u32(),
+            isn_second: rng.next_u32(),
+            ip_ident: (rng.next_u32() >> 16) as u16,
+            echo_id: (rng.next_u32() >> 16) as u16,
+        }
+    }
+
+    /// The largest TCP payload in one segment: the MTU less the IP and TCP headers and the
+    /// 12-byte timestamps option (RFC 9293 §3.7.1, RFC 7323 §3).
+    pub fn tcp_payload_per_segment(&self) -> usize {
+        let ip = if self.local.ip.is_ipv4() { 20 } else { 40 };
+        self.mtu.saturating_sub(ip + 20 + 12)
+    }
+
+    fn dont_fragment(&self) -> bool {
+        self.dont_fragment.unwrap_or(self.transport == TransportKind::Tcp)
+    }
+
+    /// Check the configuration as a whole (each layer checks its own part when built).
+    pub fn validate(&self) -> Result<()> {
+        if self.local.ip.is_ipv4() != self.remote.ip.is_ipv4() {
+            return Err(Error::config(
+                Some(LayerId::Network),
+                format!("source {} and destination {} are not the same IP version", self.local.ip, self.remote.ip),
+            ));
+        }
+        let min = if self.local.ip.is_ipv4() { 68 } else { 1280 };
+        if self.mtu < min {
+            let rfc = if self.local.ip.is_ipv4() { "RFC 791" } else { "RFC 8200 §5" };
+            return Err(Error::config(
+                Some(LayerId::Network),
+                format!("MTU {} is below the minimum of {min} ({rfc})", self.mtu),
+            ));
+        }
+        if self.mtu > 1500 {
+            return Err(Error::config(
+                Some(LayerId::DataLink),
+                format!("MTU {} is above Ethernet's 1500-byte payload limit (IEEE 802.3 §3.2.7)", self.mtu),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.bit_error_rate) {
+            return Err(Error::config(
+                Some(LayerId::Physical),
+                format!("bit-error rate {} is not a probability between 0 and 1", self.bit_error_rate),
+            ));
+        }
+        Ok(())
+    }
+
+    /// "TCP 192.0.2.1:51000 → 192.0.2.2:3000": the dialogue's 5-tuple.
+    pub fn dialogue(&self) -> String {
+        let proto = match self.transport {
+            TransportKind::Tcp => "TCP",
+            TransportKind::Udp => "UDP",
+            TransportKind::Icmp => "ICMP",
+        };
+        if self.transport == TransportKind::Icmp {
+            return format!("{proto} {} → {}", self.local.ip, self.remote.ip);
+        }
+        let ep = |ip: IpAddr, port: u16| match ip {
+            IpAddr::V4(a) => format!("{a}:{port}"),
+            IpAddr::V6(a) => format!("[{a}]:{port}"),
+        };
+        format!("{proto} {} → {}", ep(self.local.ip, self.local.port), ep(self.remote.ip, self.remote.port))
+    }
+}
+
+/// A frame as it leaves L2 and the signal L1 made of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireFrame {
+    /// The Ethernet frame, FCS included.
+    pub bytes: Vec<u8>,
+    /// The line-coded signal on the medium.
+    pub signal: Signal,
+}
+
+impl WireFrame {
+    /// The frame without its 4-byte FCS, as pcap files hold Ethernet frames.
+    pub fn without_fcs(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len().saturating_sub(4)]
+    }
+}
+
+/// What a pass down the stack produced.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// Every layer's records, 7→1.
+    pub trace: Trace,
+    /// The frames on the wire, in order.
+    pub frames: Vec<WireFrame>,
+}
+
+/// What a pass up the stack produced.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Every layer's records, frame by frame, 1→7.
+    pub trace: Trace,
+    /// The bytes delivered to the application, in order.
+    pub delivered: Vec<u8>,
+    /// The first error, if a layer rejected a frame (the trace shows everything before it).
+    pub error: Option<Error>,
+}
+
+/// Seven layers, ordered L7 (index 0) to L1 (index 6).
+pub struct Stack {
+    layers: Vec<Box<dyn Layer>>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.layers.iter().map(|l| l.id())).finish()
+    }
+}
+
+impl Stack {
+    /// A stack of the given layers, which must be L7, L6, …, L1 in that order.
+    pub fn new(layers: Vec<Box<dyn Layer>>) -> Result<Self> {
+        let ids: Vec<LayerId> = layers.iter().map(|l| l.id()).collect();
+        if ids != LayerId::DOWN {
+            return Err(Error::config(None, format!("a stack needs layers 7 to 1 in order, got {ids:?}")));
+        }
+        Ok(Stack { layers })
+    }
+
+    /// The standard stack for one end of a dialogue: raw application, no presentation transform,
+    /// the socket as session, then TCP/UDP, IP, Ethernet and the line code.
+    pub fn from_config(cfg: &StackConfig) -> Result<Self> {
+        cfg.validate()?;
+        let d = cfg.draws();
+        // The end with the lower port (the server) draws the second ISN, so both ends agree.
+        let first = (cfg.local.ip, cfg.local.port) <= (cfg.remote.ip, cfg.remote.port);
+        let (isn_local, isn_remote) = if first { (d.isn_first, d.isn_second) } else { (d.isn_second, d.isn_first) };
+        let tcp = TcpParams {
+            snd_nxt: isn_local.wrapping_add(1),
+            rcv_nxt: isn_remote.wrapping_add(1),
+            window: 64240,
+            mss: u16::try_from(cfg.tcp_payload_per_segment()).unwrap_or(u16::MAX),
+            timestamps: true,
+            ts_recent: 0,
+        };
+        let echo = (cfg.transport == TransportKind::Icmp).then_some(EchoConfig { id: d.echo_id, seq: 1 });
+        let layers: Vec<Box<dyn Layer>> = vec![
+            Box::new(RawApplication),
+            Box::new(Presentation),
+            Box::new(SocketSession { dialogue: cfg.dialogue() }),
+            Box::new(Transport::new(TransportConfig {
+                kind: cfg.transport,
+                local_ip: cfg.local.ip,
+                local_port: cfg.local.port,
+                remote_ip: cfg.remote.ip,
+                remote_port: cfg.remote.port,
+                tcp,
+            })?),
+            Box::new(Network::new(NetworkConfig {
+                local: cfg.local.ip,
+                remote: cfg.remote.ip,
+                ttl: cfg.ttl,
+                mtu: cfg.mtu,
+                dont_fragment: cfg.dont_fragment(),
+                ident: d.ip_ident,
+                echo,
+                promiscuous: false,
+            })?),
+            Box::new(DataLink::new(DataLinkConfig {
+                local: cfg.local.mac,
+                remote: cfg.remote.mac,
+                vlan: cfg.vlan,
+                promiscuous: false,
+            })),
+            Box::new(Physical::new(PhysicalConfig {
+                code: cfg.line_code,
+                rate: cfg.rate,
+                bit_error_rate: cfg.bit_error_rate,
+                seed: cfg.seed,
+            })),
+        ];
+        Stack::new(layers)
+    }
+
+    /// Send `message` down the stack at `now`: 7→1, every layer's records in the trace, and the
+    /// frames (with their signals) that go on the wire.
+    pub fn encapsulate(&mut self, message: &[u8], now: Instant) -> Result<Sent> {
+        let mut cx = Context::new(now);
+        let mut pdus = vec![Pdu::bytes(message.to_vec())];
+        let mut frames = Vec::new();
+        for layer in &mut self.layers {
+            let mut below = Vec::with_capacity(pdus.len());
+            for pdu in pdus {
+                below.extend(layer.encapsulate(pdu, &mut cx)?);
+            }
+            if layer.id() == LayerId::DataLink {
+                frames = below
+                    .iter()
+                    .map(|p| match &p.data {
+                        Data::Bytes(b) => Ok(b.clone()),
+                        Data::Signal(_) => Err(Error::config(Some(LayerId::DataLink), "L2 produced a signal")),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+            }
+            pdus = below;
+        }
+        let signals = pdus.into_iter().map(|p| match p.data {
+            Data::Signal(s) => Ok(s),
+            Data::Bytes(_) => Err(Error::config(Some(LayerId::Physical), "L1 produced bytes, not a signal")),
+        });
+        let frames = frames
+            .into_iter()
+            .zip(signals)
+            .map(|(bytes, signal)| Ok(WireFrame { bytes, signal: signal? }))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Sent { trace: cx.trace, frames })
+    }
+
+    /// Receive signals off the wire: each goes up 1→7 as far as it can (a fragment stops at L3
+    /// until its datagram is complete). Stops at the first error, which is returned with the trace
+    /// so far.
+    pub fn decapsulate<I: IntoIterator<Item = Signal>>(&mut self, signals: I, now: Instant) -> Received {
+        let mut cx = Context::new(now);
+        let mut delivered = Vec::new();
+        let mut error = None;
+        // Layers that held a PDU (a fragment, an out-of-order segment) since they last passed one up:
+        // what they pass up next was put together from several frames.
+        let mut holding = [false; 7];
+        'frames: for (i, signal) in signals.into_iter().enumerate() {
+            let mut pdu = Pdu { data: Data::Signal(signal), meta: Default::default() };
+            let mut reassembled = false;
+            for (k, layer) in self.layers.iter_mut().enumerate().rev() {
+                let at = pdu.meta.offset;
+                let first = cx.trace.records.len();
+                let result = layer.decapsulate(pdu, &mut cx);
+                for r in &mut cx.trace.records[first..] {
+                    r.frame = Some(i + 1);
+                    r.at = (!reassembled).then_some(at);
+                }
+                match result {
+                    Ok(Some(up)) => {
+                        // Data put together from several frames no longer sits at one place in this one.
+                        reassembled |= std::mem::take(&mut holding[k]);
+                        pdu = up;
+                    }
+                    Ok(None) => {
+                        holding[k] = true;
+                        continue 'frames;
+                    }
+                    Err(e) => {
+                        error = Some(e);
+                        break 'frames;
+                    }
+                }
+            }
+            match pdu.data {
+                Data::Bytes(b) => delivered.extend_from_slice(&b),
+                Data::Signal(_) => {
+                    error = Some(Error::config(Some(LayerId::Application), "a signal reached the application"));
+                    break;
+                }
+            }
+        }
+        Received { trace: cx.trace, delivered, error }
+    }
+}
+
+/// One message sent from one end of a dialogue and received at the other: what `osilab send`
+/// shows.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The sender's configuration (the receiver's is its mirror).
+    pub config: StackConfig,
+    /// The message handed to the sender's application.
+    pub message: Vec<u8>,
+    /// The sender's pass down.
+    pub sent: Sent,
+    /// The receiver's pass up.
+    pub received: Received,
+}
+
+impl Exchange {
+    /// Build both ends from `config`, send `message` at time zero, and receive every frame.
+    pub fn run(config: &StackConfig, message: &[u8]) -> Result<Exchange> {
+        let mut sender = Stack::from_config(config)?;
+        let mut receiver = Stack::from_config(&config.mirror())?;
+        let sent = sender.encapsulate(message, Instant::ZERO)?;
+        let arrival = sent.frames.last().map_or(Instant::ZERO, |f| f.signal.start);
+        let received = receiver.decapsulate(sent.frames.iter().map(|f| f.signal.clone()), arrival);
+        Ok(Exchange { config: config.clone(), message: message.to_vec(), sent, received })
+    }
+
+    /// True when the receiver's application got exactly the message, with no error on the way.
+    pub fn delivered_intact(&self) -> bool {
+        self.received.error.is_none() && self.received.delivered == self.message
+    }
+}

@@ -1,0 +1,130 @@
+//! The command line, end to end: snapshots of `osilab demo` and of `osilab send` in every
+//! format, and one clear line with exit code 2 for each kind of bad argument.
+
+mod common;
+
+use common::{osilab, osilab_ok};
+
+#[test]
+fn demo_tree() {
+    insta::assert_snapshot!("demo_tree", osilab_ok(&["demo"]));
+}
+
+#[test]
+fn send_tree() {
+    insta::assert_snapshot!("send_tree", osilab_ok(&["send", "hello"]));
+}
+
+#[test]
+fn send_hex() {
+    insta::assert_snapshot!("send_hex", osilab_ok(&["send", "hello", "--format", "hex"]));
+}
+
+#[test]
+fn send_bits() {
+    insta::assert_snapshot!("send_bits", osilab_ok(&["send", "hello", "--format", "bits"]));
+}
+
+#[test]
+fn send_bits_4b5b() {
+    insta::assert_snapshot!("send_bits_4b5b", osilab_ok(&["send", "hello", "--format", "bits", "--line-code", "4b5b", "--rate", "100M"]));
+}
+
+#[test]
+fn send_json() {
+    let out = osilab_ok(&["send", "hello", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["delivered"], "hello");
+    insta::assert_snapshot!("send_json", out);
+}
+
+#[test]
+fn send_udp_ipv6_vlan_tree() {
+    insta::assert_snapshot!(
+        "send_udp_ipv6_vlan_tree",
+        osilab_ok(&["send", "--transport", "udp", "--to", "[2001:db8::2]:5000", "--vlan", "10", "v6 over a VLAN"])
+    );
+}
+
+#[test]
+fn send_fragmented_udp_tree() {
+    let msg = "0123456789".repeat(30);
+    insta::assert_snapshot!("send_fragmented_udp_tree", osilab_ok(&["send", "--transport", "udp", "--mtu", "128", &msg]));
+}
+
+#[test]
+fn send_icmp_tree() {
+    insta::assert_snapshot!("send_icmp_tree", osilab_ok(&["send", "--transport", "icmp", "ping!"]));
+}
+
+#[test]
+fn send_from_file_is_byte_exact() {
+    let dir = common::scratch("cli-file");
+    let path = dir.join("msg.bin");
+    let bytes: Vec<u8> = (0..=255u8).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    let out = osilab_ok(&["send", "--file", path.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v["delivered_hex"], hex);
+    assert_eq!(v["intact"], true);
+}
+
+#[test]
+fn pcap_is_written() {
+    let dir = common::scratch("cli-pcap");
+    let path = dir.join("out.pcap");
+    osilab_ok(&["send", "--transport", "udp", "--mtu", "576", &"z".repeat(1200), "--pcap", path.to_str().unwrap()]);
+    let b = std::fs::read(&path).unwrap();
+    assert_eq!(&b[..4], &[0x4d, 0x3c, 0xb2, 0xa1], "nanosecond pcap magic");
+    // Three fragments: count the records by walking the file.
+    let (mut at, mut n) = (24usize, 0);
+    while at + 16 <= b.len() {
+        let incl = u32::from_le_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + incl;
+        n += 1;
+    }
+    assert_eq!(at, b.len());
+    assert_eq!(n, 3);
+}
+
+/// Each bad argument: exit code 2, nothing on stdout, one line on stderr naming the problem.
+#[test]
+fn bad_arguments_exit_2_with_one_clear_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["send", "x", "--to", "192.0.2.300:80"], "bad address"),
+        (&["send", "x", "--from", "nonsense"], "bad address"),
+        (&["send", "x", "--mtu", "67"], "MTU 67 is below the minimum of 68"),
+        (&["send", "x", "--mtu", "1279", "--to", "[2001:db8::2]:80"], "minimum of 1280"),
+        (&["send", "x", "--mtu", "9000"], "above Ethernet"),
+        (&["send", "x", "--mtu", "big"], "bad MTU"),
+        (&["send", "x", "--line-code", "ami"], "unknown line code"),
+        (&["send", "x", "--rate", "fast"], "bad rate"),
+        (&["send", "x", "--format", "xml"], "unknown format"),
+        (&["send", "x", "--transport", "sctp"], "unknown transport"),
+        (&["send", "x", "--src-mac", "02:00:00:00:00"], "bad MAC"),
+        (&["send", "x", "--src-mac", "ff:ff:ff:ff:ff:ff"], "group address"),
+        (&["send", "x", "--vlan", "4095"], "VLAN ID 4095"),
+        (&["send", "x", "--ttl", "0"], "TTL 0"),
+        (&["send", "x", "--ttl", "256"], "bad TTL"),
+        (&["send", "x", "--ber", "2"], "not a probability"),
+        (&["send", "x", "--to", "192.0.2.2:0"], "port 0"),
+        (&["send", "x", "--from", "192.0.2.1:5", "--to", "[2001:db8::2]:80"], "not the same IP version"),
+        (&["send", "--file", "/nonexistent/osilab-test"], "cannot read"),
+        (&["send", "--transport", "udp", "--df", "--mtu", "576", &"y".repeat(1000)], "DF"),
+        (&["send"], "required"),
+        (&["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, needle) in cases {
+        let out = osilab(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout not empty");
+        assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err:?}");
+        if !args.is_empty() && args[0] == "send" && !needle.contains("required") {
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err:?}");
+            assert!(err.starts_with("osilab: error: "), "{args:?}: {err:?}");
+        }
+    }
+}
