@@ -255,7 +255,7 @@ impl Stack {
         let layers: Vec<Box<dyn Layer>> = vec![
             Box::new(RawApplication),
             Box::new(Presentation),
-            Box::new(SocketSession { dialogue: cfg.dialogue() }),
+            Box::new(SocketSession { outgoing: cfg.dialogue(), incoming: cfg.mirror().dialogue() }),
             Box::new(Transport::new(TransportConfig {
                 kind: cfg.transport,
                 local_ip: cfg.local.ip,

@@ -27,7 +27,10 @@ fn send_bits() {
 
 #[test]
 fn send_bits_4b5b() {
-    insta::assert_snapshot!("send_bits_4b5b", osilab_ok(&["send", "hello", "--format", "bits", "--line-code", "4b5b", "--rate", "100M"]));
+    insta::assert_snapshot!(
+        "send_bits_4b5b",
+        osilab_ok(&["send", "hello", "--format", "bits", "--line-code", "4b5b", "--rate", "100M"])
+    );
 }
 
 #[test]
@@ -50,7 +53,10 @@ fn send_udp_ipv6_vlan_tree() {
 #[test]
 fn send_fragmented_udp_tree() {
     let msg = "0123456789".repeat(30);
-    insta::assert_snapshot!("send_fragmented_udp_tree", osilab_ok(&["send", "--transport", "udp", "--mtu", "128", &msg]));
+    insta::assert_snapshot!(
+        "send_fragmented_udp_tree",
+        osilab_ok(&["send", "--transport", "udp", "--mtu", "128", &msg])
+    );
 }
 
 #[test]

@@ -10,7 +10,8 @@ use osilab::time::Instant;
 use proptest::prelude::*;
 use std::net::IpAddr;
 
-const CODES: [LineCode; 5] = [LineCode::NrzL, LineCode::Nrzi, LineCode::Manchester, LineCode::FourBFiveB, LineCode::Mlt3];
+const CODES: [LineCode; 5] =
+    [LineCode::NrzL, LineCode::Nrzi, LineCode::Manchester, LineCode::FourBFiveB, LineCode::Mlt3];
 const KINDS: [TransportKind; 3] = [TransportKind::Tcp, TransportKind::Udp, TransportKind::Icmp];
 
 fn config(kind: TransportKind, v6: bool, vlan: Option<u16>, mtu: usize, code: LineCode, seed: u64) -> StackConfig {
@@ -109,14 +110,29 @@ fn corrupted_bytes_under_a_good_fcs_are_caught_at_l3_or_l4() {
                     // IPv6 has no header checksum, and the pseudo-header leaves out the traffic class,
                     // flow label and hop limit: a change there goes unnoticed by every layer, as on a
                     // real network (RFC 8200 §8.1).
-                    assert!(v6 && (i < 14 + 4 || i == 14 + 7), "{kind:?} v6={v6} byte {i}: not caught, delivered {:?}", r.delivered);
+                    // Next header 58 ^ 1 = 59 is "No Next Header" (RFC 8200 §4.7): a valid packet
+                    // with nothing to deliver, and the trace says so.
+                    let no_next = v6 && i == 14 + 6 && bad[i] == 59;
+                    assert!(
+                        v6 && (i < 14 + 4 || i == 14 + 7) || no_next,
+                        "{kind:?} v6={v6} byte {i}: not caught, delivered {:?}",
+                        r.delivered
+                    );
+                    if no_next {
+                        assert!(r.delivered.is_empty());
+                        assert!(r.trace.records.iter().any(|x| x.notes.iter().any(|n| n.contains("No Next Header"))));
+                    }
                     continue;
                 };
-                let want = if i < 14 + ip_len || kind == TransportKind::Icmp { LayerId::Network } else { LayerId::Transport };
-                if v6 && i < 14 + ip_len && kind != TransportKind::Icmp {
+                let want =
+                    if i < 14 + ip_len || kind == TransportKind::Icmp { LayerId::Network } else { LayerId::Transport };
+                if v6 && i < 14 + ip_len {
                     // No IPv6 header checksum: a changed address is caught by the transport
                     // checksum's pseudo-header (L4), a changed length or next header at L3 or L4.
-                    assert!(matches!(e.layer, Some(LayerId::Network | LayerId::Transport)), "{kind:?} v6 byte {i}: {e}");
+                    assert!(
+                        matches!(e.layer, Some(LayerId::Network | LayerId::Transport)),
+                        "{kind:?} v6 byte {i}: {e}"
+                    );
                 } else {
                     assert_eq!(e.layer, Some(want), "{kind:?} v6={v6} byte {i}: {e}");
                 }
@@ -189,7 +205,14 @@ fn trace_records_every_layer_both_ways() {
     }
     // The overheads add up to the frame: 12 bytes of message in a 78-byte frame with FCS
     // (14 Ethernet + 20 IPv4 + 32 TCP with timestamps + 12 + 4 FCS).
-    let over: usize = x.sent.trace.layer(LayerId::DataLink).chain(x.sent.trace.layer(LayerId::Network)).chain(x.sent.trace.layer(LayerId::Transport)).map(|r| r.overhead).sum();
+    let over: usize = x
+        .sent
+        .trace
+        .layer(LayerId::DataLink)
+        .chain(x.sent.trace.layer(LayerId::Network))
+        .chain(x.sent.trace.layer(LayerId::Transport))
+        .map(|r| r.overhead)
+        .sum();
     assert_eq!(over + 12, x.sent.frames[0].bytes.len());
     assert_eq!(x.sent.frames[0].bytes.len(), 14 + 20 + 32 + 12 + 4);
 }

@@ -96,7 +96,13 @@ fn check(name: &str, args: &[&str]) -> Vec<std::collections::HashMap<&'static st
             assert!(sev < PI_WARN, "{name} frame {n}: tshark expert warning/error (severity {sev:#x}): {r:?}");
         }
         // Every checksum tshark verified is good ("1"); "2" would be unverified, "0" bad.
-        for f in ["ip.checksum.status", "tcp.checksum.status", "udp.checksum.status", "icmp.checksum.status", "icmpv6.checksum.status"] {
+        for f in [
+            "ip.checksum.status",
+            "tcp.checksum.status",
+            "udp.checksum.status",
+            "icmp.checksum.status",
+            "icmpv6.checksum.status",
+        ] {
             for v in r[f].split(',').filter(|s| !s.is_empty()) {
                 assert_eq!(v, "1", "{name} frame {n}: {f} = {v}, not Good: {r:?}");
             }

@@ -16,7 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send one message through all seven layers and receive it at the other end.
-    Send(SendArgs),
+    Send(Box<SendArgs>),
     /// The built-in example: a chat message ("Olá, sala!") from a client to the chat server on port 3000.
     Demo(DemoArgs),
 }

@@ -86,13 +86,13 @@ fn parse_mac(s: &str, option: &str) -> Result<MacAddr> {
 
 /// Turn `send`'s options into a configuration, checking each.
 pub fn config(a: &SendArgs) -> Result<StackConfig> {
-    let mut cfg = StackConfig::default();
-    cfg.transport = match a.transport.to_ascii_lowercase().as_str() {
+    let transport = match a.transport.to_ascii_lowercase().as_str() {
         "tcp" => TransportKind::Tcp,
         "udp" => TransportKind::Udp,
         "icmp" | "ping" => TransportKind::Icmp,
         other => return Err(config_err(format!("unknown transport {other:?}: expected tcp, udp or icmp"))),
     };
+    let mut cfg = StackConfig { transport, ..StackConfig::default() };
     let to = a.to.as_deref().map(|s| parse_endpoint(s, "--to", 3000)).transpose()?;
     let from = a.from.as_deref().map(|s| parse_endpoint(s, "--from", 51000)).transpose()?;
     // An IPv6 peer given without the other end gets the IPv6 documentation default for it.
@@ -117,12 +117,17 @@ pub fn config(a: &SendArgs) -> Result<StackConfig> {
         cfg.remote.mac = parse_mac(m, "--dst-mac")?;
     }
     if cfg.local.mac.is_multicast() {
-        return Err(config_err(format!("--src-mac {} is a group address: a station's source MAC must be unicast (IEEE 802.3 §3.2.4)", cfg.local.mac)));
+        return Err(config_err(format!(
+            "--src-mac {} is a group address: a station's source MAC must be unicast (IEEE 802.3 §3.2.4)",
+            cfg.local.mac
+        )));
     }
     if let Some(v) = &a.vlan {
         let id: u16 = parse_num(v, "VLAN ID")?;
         if !(1..=4094).contains(&id) {
-            return Err(config_err(format!("VLAN ID {id} is out of range: 1-4094 (0 and 4095 are reserved, IEEE 802.1Q §9.6)")));
+            return Err(config_err(format!(
+                "VLAN ID {id} is out of range: 1-4094 (0 and 4095 are reserved, IEEE 802.1Q §9.6)"
+            )));
         }
         let pcp: u8 = a.vlan_pcp.as_deref().map(|p| parse_num(p, "VLAN priority")).transpose()?.unwrap_or(0);
         if pcp > 7 {
@@ -144,7 +149,11 @@ pub fn config(a: &SendArgs) -> Result<StackConfig> {
     };
     cfg.line_code = a.line_code.parse().map_err(config_err)?;
     cfg.rate = a.rate.parse().map_err(config_err)?;
-    cfg.bit_error_rate = a.ber.trim().parse().map_err(|_| config_err(format!("bad bit-error rate {:?}: expected a probability like 1e-4", a.ber)))?;
+    cfg.bit_error_rate = a
+        .ber
+        .trim()
+        .parse()
+        .map_err(|_| config_err(format!("bad bit-error rate {:?}: expected a probability like 1e-4", a.ber)))?;
     cfg.seed = parse_num(&a.seed, "seed")?;
     cfg.validate()?;
     Ok(cfg)

@@ -20,11 +20,18 @@ pub fn bits(x: &Exchange) -> String {
     let per = symbols_per_octet(code);
     let _ = writeln!(
         out,
-        "Line code {code} at {}; symbols: + high, - low, 0 zero; bits in wire order (LSB of each octet first)",
+        "Line code {} at {}; symbols: + high, - low, 0 zero; bits in wire order (LSB of each octet first)",
+        code.name(),
         x.config.rate
     );
     for (i, f) in x.sent.frames.iter().enumerate() {
-        let _ = writeln!(out, "\nFrame {}: {} octets on the wire, {} symbols", i + 1, f.bytes.len() + 8, f.signal.symbols.len());
+        let _ = writeln!(
+            out,
+            "\nFrame {}: {} octets on the wire, {} symbols",
+            i + 1,
+            f.bytes.len() + 8,
+            f.signal.symbols.len()
+        );
         let _ = writeln!(out, "  octet  part          hex  bits      symbols");
         let spans = frame_map(&x.received.trace.records, i + 1, f.bytes.len());
         let wire: Vec<u8> = PREAMBLE.iter().copied().chain([SFD]).chain(f.bytes.iter().copied()).collect();

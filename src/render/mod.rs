@@ -6,6 +6,7 @@ mod hex;
 mod json;
 mod tree;
 
+use crate::layer::LayerId;
 use crate::stack::Exchange;
 use crate::trace::Record;
 use std::str::FromStr;
@@ -68,7 +69,8 @@ pub struct Span {
 pub fn frame_map(records: &[Record], frame: usize, frame_len: usize) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut payload: Option<(usize, usize)> = None;
-    for r in records.iter().filter(|r| r.frame == Some(frame)) {
+    // L1's ranges are on the wire (preamble and SFD come before the frame's first byte).
+    for r in records.iter().filter(|r| r.frame == Some(frame) && r.layer != LayerId::Physical) {
         let Some(at) = r.at else { continue };
         if r.header.end > r.header.start {
             spans.push(Span {

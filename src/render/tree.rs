@@ -69,8 +69,11 @@ pub fn outcome(x: &Exchange) -> String {
     match &x.received.error {
         Some(e) => format!("Not delivered: {e}\n"),
         None if x.delivered_intact() => format!(
-            "Delivered to the application on {}: {} ({} bytes), identical to the message sent\n",
-            x.config.remote.port,
+            "Delivered to the application {}: {} ({} bytes), identical to the message sent\n",
+            match x.config.transport {
+                crate::layers::l4_transport::TransportKind::Icmp => "in the echo request".to_string(),
+                _ => format!("on port {}", x.config.remote.port),
+            },
             preview(&x.received.delivered),
             x.received.delivered.len()
         ),

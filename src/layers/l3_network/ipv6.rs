@@ -436,7 +436,9 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
         ecn_names(tc).0
     )));
     ds_fields(f, "ipv6.tclass", tc);
-    f.push(Field::hex("ipv6.flow", "Flow Label", h.flow_label.value(), 5));
+    // tshark 4.0 prints this 20-bit field with 6 digits in -T fields and 5 in its tree.
+    let flow = h.flow_label.value();
+    f.push(Field::hex("ipv6.flow", "Flow Label", flow, 6).shown(format!("{flow:#07x}")));
     f.push(Field::uint("ipv6.plen", "Payload Length", h.payload_length));
     f.push(Field::uint("ipv6.nxt", "Next Header", nxt).shown(proto_shown(nxt)));
     f.push(Field::uint("ipv6.hlim", "Hop Limit", h.hop_limit));
@@ -445,17 +447,19 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
     if let Some(fh) = frag {
         let fnxt = fh.next_header.0;
         let units = fh.fragment_offset.value();
-        f.push(Field::uint("ipv6.fraghdr.nxt", "Next header", fnxt).shown(proto_shown(fnxt)));
+        f.push(Field::text("ipv6.fraghdr", "Fragment Header for IPv6", format!("{FRAGMENT_HEADER_LEN} bytes")));
+        f.push(Field::uint("ipv6.fraghdr.nxt", "Next header", fnxt).shown(proto_shown(fnxt)).depth(1));
         f.push(
             Field::uint("ipv6.fraghdr.offset", "Offset", units)
-                .shown(format!("{units} ({} bytes)", fh.fragment_offset.byte_offset())),
+                .shown(format!("{units} ({} bytes)", fh.fragment_offset.byte_offset()))
+                .depth(1),
         );
-        f.push(Field::flag("ipv6.fraghdr.more", "More Fragments", fh.more_fragments).shown(if fh.more_fragments {
-            "Yes"
-        } else {
-            "No"
-        }));
-        f.push(Field::hex("ipv6.fraghdr.ident", "Identification", fh.identification, 8));
+        f.push(
+            Field::flag("ipv6.fraghdr.more", "More Fragments", fh.more_fragments)
+                .shown(if fh.more_fragments { "Yes" } else { "No" })
+                .depth(1),
+        );
+        f.push(Field::hex("ipv6.fraghdr.ident", "Identification", fh.identification, 8).depth(1));
     }
     r
 }

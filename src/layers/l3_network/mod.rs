@@ -4,7 +4,14 @@
 //! - `EchoConfig`, `NetworkConfig`, `Network::new(cfg) -> Result<Network>`, `impl Layer for Network`
 //!
 //! Also public: [`Echo`], [`EchoKind`], [`echo_reply`] (build the reply to a received echo
-//! request), [`Network::last_echo`], [`Network::set_echo`], [`internet_checksum`].
+//! request), [`Network::last_echo`], [`Network::set_echo`], [`Network::config`],
+//! [`Network::pending_reassemblies`], [`internet_checksum`], [`proto_name`],
+//! [`supported_proto`], the `reassembly` module, and the constants below.
+//!
+//! On the way up, a host refuses: a bad version / IHL / length, a bad header checksum, TTL or
+//! hop limit 0, a packet for another address (unless promiscuous), a protocol it has no
+//! handler for (unless promiscuous), trailing bytes that cannot be Ethernet padding, and
+//! fragments that overlap with different bytes (IPv4) or at all (IPv6, RFC 5722).
 //!
 //! Read this first: RFC 791 (IPv4), RFC 815 (reassembly hole list), RFC 1071 (the Internet
 //! checksum), RFC 1122 §3.2–3.3 (what a host must do), RFC 792 (ICMP), RFC 8200 (IPv6) and

@@ -736,7 +736,8 @@ fn ipv6_known_header_bytes() {
         ]
     );
     assert_eq!(r.field("ipv6.tclass").unwrap().value.to_string(), "0x00000000");
-    assert_eq!(r.field("ipv6.flow").unwrap().value.to_string(), "0x00000");
+    assert_eq!(r.field("ipv6.flow").unwrap().value.to_string(), "0x000000");
+    assert_eq!(r.field("ipv6.flow").unwrap().shown, "0x00000");
     assert_eq!(r.field("ipv6.nxt").unwrap().shown, "UDP (17)");
 }
 

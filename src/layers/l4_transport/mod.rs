@@ -214,17 +214,22 @@ impl Transport {
             TransportKind::Tcp => (IP_PROTO_TCP, "TCP"),
             TransportKind::Udp => (IP_PROTO_UDP, "UDP"),
             TransportKind::Icmp => {
+                // Only an ICMP / ICMPv6 echo's data may come up here; any other protocol has no
+                // handler on this host (it would answer "protocol unreachable", RFC 1122 §3.2.2.1).
                 return match meta.ip_proto {
-                    Some(p @ (IP_PROTO_TCP | IP_PROTO_UDP)) => Err(Error::invalid(
+                    Some(1 | 58) => Ok(()),
+                    other => Err(Error::invalid(
                         LayerId::Transport,
                         "none",
                         meta.offset,
                         "IP protocol",
-                        "an ICMP echo's data (no transport layer is configured)",
-                        format!("{p} ({})", if p == IP_PROTO_TCP { "TCP" } else { "UDP" }),
+                        "1 or 58: an ICMP echo's data (no transport layer is configured)",
+                        match other {
+                            Some(p) => p.to_string(),
+                            None => "none (L3 did not say)".into(),
+                        },
                     )),
-                    _ => Ok(()),
-                }
+                };
             }
         };
         if meta.ip_proto == Some(want) {

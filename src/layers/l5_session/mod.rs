@@ -9,8 +9,10 @@ use crate::trace::{Direction, Record};
 /// The session layer of the TCP/IP model: the socket, adding no bytes.
 #[derive(Debug, Clone)]
 pub struct SocketSession {
-    /// "TCP 192.0.2.1:51000 → 192.0.2.2:3000", as the sender sees the dialogue.
-    pub dialogue: String,
+    /// The dialogue as data this socket sends flows: "TCP 192.0.2.1:51000 → 192.0.2.2:3000".
+    pub outgoing: String,
+    /// The dialogue as data this socket receives flows: "TCP 192.0.2.2:3000 → 192.0.2.1:51000".
+    pub incoming: String,
 }
 
 fn record(direction: Direction, len: usize, dialogue: &str) -> Record {
@@ -30,12 +32,12 @@ impl Layer for SocketSession {
     }
 
     fn encapsulate(&mut self, sdu: Pdu, cx: &mut Context) -> Result<Vec<Pdu>> {
-        cx.trace.push(record(Direction::Down, sdu.len(), &self.dialogue));
+        cx.trace.push(record(Direction::Down, sdu.len(), &self.outgoing));
         Ok(vec![sdu])
     }
 
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
-        cx.trace.push(record(Direction::Up, pdu.len(), &self.dialogue));
+        cx.trace.push(record(Direction::Up, pdu.len(), &self.incoming));
         Ok(Some(pdu))
     }
 }
