@@ -8,6 +8,7 @@ use crate::addr::MacAddr;
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Pdu};
 use crate::layers::l1_physical::{BitRate, LineCode, Physical, PhysicalConfig, Signal};
+use crate::layers::l2_data_link::arp::{ArpPacket, ETHERTYPE_ARP};
 use crate::layers::l2_data_link::{DataLink, DataLinkConfig, VlanTag};
 use crate::layers::l3_network::{EchoConfig, Network, NetworkConfig};
 use crate::layers::l4_transport::{TcpParams, Transport, TransportConfig, TransportKind};
@@ -210,6 +211,8 @@ pub struct Received {
     pub trace: Trace,
     /// The bytes delivered to the application, in order.
     pub delivered: Vec<u8>,
+    /// ARP packets received: L2 hands them to ARP rather than up to IP (RFC 826).
+    pub arp: Vec<ArpPacket>,
     /// The first error, if a layer rejected a frame (the trace shows everything before it).
     pub error: Option<Error>,
 }
@@ -293,10 +296,17 @@ impl Stack {
     /// Send `message` down the stack at `now`: 7→1, every layer's records in the trace, and the
     /// frames (with their signals) that go on the wire.
     pub fn encapsulate(&mut self, message: &[u8], now: Instant) -> Result<Sent> {
+        self.encapsulate_from(LayerId::Application, Pdu::bytes(message.to_vec()), now)
+    }
+
+    /// Send a data unit down from layer `top` (inclusive) to the wire: how protocols that live
+    /// below the application enter the stack (an ARP packet enters at L2, with its EtherType and
+    /// broadcast destination in the meta).
+    pub fn encapsulate_from(&mut self, top: LayerId, sdu: Pdu, now: Instant) -> Result<Sent> {
         let mut cx = Context::new(now);
-        let mut pdus = vec![Pdu::bytes(message.to_vec())];
+        let mut pdus = vec![sdu];
         let mut frames = Vec::new();
-        for layer in &mut self.layers {
+        for layer in self.layers.iter_mut().filter(|l| l.id() <= top) {
             let mut below = Vec::with_capacity(pdus.len());
             for pdu in pdus {
                 below.extend(layer.encapsulate(pdu, &mut cx)?);
@@ -330,6 +340,7 @@ impl Stack {
     pub fn decapsulate<I: IntoIterator<Item = Signal>>(&mut self, signals: I, now: Instant) -> Received {
         let mut cx = Context::new(now);
         let mut delivered = Vec::new();
+        let mut arp = Vec::new();
         let mut error = None;
         // Layers that held a PDU (a fragment, an out-of-order segment) since they last passed one up:
         // what they pass up next was put together from several frames.
@@ -346,6 +357,18 @@ impl Stack {
                     r.at = (!reassembled).then_some(at);
                 }
                 match result {
+                    // RFC 826: an ARP packet is for the address-resolution module beside IP, not for IP.
+                    Ok(Some(up)) if layer.id() == LayerId::DataLink && up.meta.ethertype == Some(ETHERTYPE_ARP) => {
+                        let parsed = up.into_bytes(LayerId::DataLink).and_then(|(b, m)| ArpPacket::parse(&b, m.offset));
+                        match parsed {
+                            Ok(p) => arp.push(p),
+                            Err(e) => {
+                                error = Some(e);
+                                break 'frames;
+                            }
+                        }
+                        continue 'frames;
+                    }
                     Ok(Some(up)) => {
                         // Data put together from several frames no longer sits at one place in this one.
                         reassembled |= std::mem::take(&mut holding[k]);
@@ -369,8 +392,24 @@ impl Stack {
                 }
             }
         }
-        Received { trace: cx.trace, delivered, error }
+        Received { trace: cx.trace, delivered, arp, error }
     }
+}
+
+/// An ARP exchange before the message (RFC 826): the sender broadcasts "who has <ip>?", the
+/// receiver's stack answers with its MAC, and the sender sends the message to that MAC.
+#[derive(Debug, Clone)]
+pub struct ArpExchange {
+    /// The sender's request, down L2 → L1.
+    pub request: Sent,
+    /// The receiver taking the request up L1 → L2 → ARP.
+    pub request_rx: Received,
+    /// The receiver's reply, down L2 → L1.
+    pub reply: Sent,
+    /// The sender taking the reply up.
+    pub reply_rx: Received,
+    /// The MAC address the sender learned.
+    pub resolved: MacAddr,
 }
 
 /// One message sent from one end of a dialogue and received at the other: what `osilab send`
@@ -381,25 +420,108 @@ pub struct Exchange {
     pub config: StackConfig,
     /// The message handed to the sender's application.
     pub message: Vec<u8>,
+    /// The ARP exchange that resolved the receiver's MAC first, if asked for.
+    pub arp: Option<ArpExchange>,
     /// The sender's pass down.
     pub sent: Sent,
     /// The receiver's pass up.
     pub received: Received,
 }
 
+/// When the last symbol of the last frame of `sent` leaves the wire.
+fn end_of(sent: &Sent, cfg: &StackConfig) -> Instant {
+    sent.frames.last().map_or(Instant::ZERO, |f| {
+        f.signal.start + crate::layers::l1_physical::timing(cfg.line_code, cfg.rate, f.bytes.len()).duration
+    })
+}
+
 impl Exchange {
     /// Build both ends from `config`, send `message` at time zero, and receive every frame.
     pub fn run(config: &StackConfig, message: &[u8]) -> Result<Exchange> {
-        let mut sender = Stack::from_config(config)?;
+        Exchange::run_with(config, message, false)
+    }
+
+    /// As [`Exchange::run`]; with `arp`, the sender first resolves the receiver's MAC address with
+    /// an ARP request and reply (IPv4 only: IPv6 uses neighbor discovery).
+    pub fn run_with(config: &StackConfig, message: &[u8], arp: bool) -> Result<Exchange> {
         let mut receiver = Stack::from_config(&config.mirror())?;
-        let sent = sender.encapsulate(message, Instant::ZERO)?;
-        let arrival = sent.frames.last().map_or(Instant::ZERO, |f| f.signal.start);
-        let received = receiver.decapsulate(sent.frames.iter().map(|f| f.signal.clone()), arrival);
-        Ok(Exchange { config: config.clone(), message: message.to_vec(), sent, received })
+        let (arp, start) = if arp {
+            let x = Exchange::resolve(config, &mut receiver)?;
+            let t = end_of(&x.reply, &config.mirror());
+            (Some(x), t)
+        } else {
+            (None, Instant::ZERO)
+        };
+        // The sender's frames go to the MAC address ARP resolved (or the configured neighbour).
+        let mut sender_cfg = config.clone();
+        if let Some(a) = &arp {
+            sender_cfg.remote.mac = a.resolved;
+        }
+        let mut sender = Stack::from_config(&sender_cfg)?;
+        let sent = sender.encapsulate(message, start)?;
+        let received = receiver.decapsulate(sent.frames.iter().map(|f| f.signal.clone()), end_of(&sent, config));
+        Ok(Exchange { config: config.clone(), message: message.to_vec(), arp, sent, received })
+    }
+
+    /// The ARP request from the sender and the reply from `receiver`'s host.
+    fn resolve(config: &StackConfig, receiver: &mut Stack) -> Result<ArpExchange> {
+        let (IpAddr::V4(ours), IpAddr::V4(theirs)) = (config.local.ip, config.remote.ip) else {
+            return Err(Error::config(
+                Some(LayerId::DataLink),
+                "ARP resolves IPv4 addresses; IPv6 uses neighbor discovery (RFC 4861) instead",
+            ));
+        };
+        let arp_pdu = |p: &ArpPacket, to: MacAddr| Pdu {
+            data: Data::Bytes(p.emit()),
+            meta: crate::layer::Meta { ethertype: Some(ETHERTYPE_ARP), dst_mac: Some(to), ..Default::default() },
+        };
+        // The sender does not know the receiver's MAC yet: its request goes to everyone.
+        let mut sender = Stack::from_config(config)?;
+        let ask = ArpPacket::request(config.local.mac, ours, theirs);
+        let request = sender.encapsulate_from(LayerId::DataLink, arp_pdu(&ask, MacAddr::BROADCAST), Instant::ZERO)?;
+        let arrival = end_of(&request, config);
+        let request_rx = receiver.decapsulate(request.frames.iter().map(|f| f.signal.clone()), arrival);
+        if let Some(e) = request_rx.error.clone() {
+            return Err(e);
+        }
+        // The receiver answers a request for its own address, straight to the asker (RFC 826, "Packet Reception").
+        let heard = request_rx.arp.first().cloned().ok_or_else(|| {
+            Error::config(Some(LayerId::DataLink), "the ARP request did not reach the receiver's ARP module")
+        })?;
+        let peer = config.mirror();
+        if heard.target_ip != theirs {
+            return Err(Error::config(Some(LayerId::DataLink), format!("no host answers ARP for {}", heard.target_ip)));
+        }
+        let answer = ArpPacket::reply_to(&heard, peer.local.mac);
+        let reply = receiver.encapsulate_from(LayerId::DataLink, arp_pdu(&answer, heard.sender_mac), arrival)?;
+        let reply_rx = sender.decapsulate(reply.frames.iter().map(|f| f.signal.clone()), end_of(&reply, &peer));
+        if let Some(e) = reply_rx.error.clone() {
+            return Err(e);
+        }
+        let resolved = reply_rx
+            .arp
+            .first()
+            .map(|p| p.sender_mac)
+            .ok_or_else(|| Error::config(Some(LayerId::DataLink), "no ARP reply reached the sender"))?;
+        Ok(ArpExchange { request, request_rx, reply, reply_rx, resolved })
     }
 
     /// True when the receiver's application got exactly the message, with no error on the way.
     pub fn delivered_intact(&self) -> bool {
         self.received.error.is_none() && self.received.delivered == self.message
+    }
+
+    /// Every frame on the wire in time order, each with a label, the frame and the records of the
+    /// stack that received it (for its byte map), and its number in that stack's pass.
+    pub fn frames(&self) -> Vec<(&'static str, &WireFrame, &Trace, usize)> {
+        let mut all = Vec::new();
+        if let Some(a) = &self.arp {
+            all.extend(
+                a.request.frames.iter().enumerate().map(|(i, f)| ("ARP request", f, &a.request_rx.trace, i + 1)),
+            );
+            all.extend(a.reply.frames.iter().enumerate().map(|(i, f)| ("ARP reply", f, &a.reply_rx.trace, i + 1)));
+        }
+        all.extend(self.sent.frames.iter().enumerate().map(|(i, f)| ("message", f, &self.received.trace, i + 1)));
+        all
     }
 }

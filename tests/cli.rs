@@ -60,6 +60,14 @@ fn send_fragmented_udp_tree() {
 }
 
 #[test]
+fn send_arp_hex() {
+    insta::assert_snapshot!(
+        "send_arp_hex",
+        osilab_ok(&["send", "--arp", "--transport", "udp", "hello", "--format", "hex"])
+    );
+}
+
+#[test]
 fn send_icmp_tree() {
     insta::assert_snapshot!("send_icmp_tree", osilab_ok(&["send", "--transport", "icmp", "ping!"]));
 }

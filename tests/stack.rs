@@ -216,3 +216,30 @@ fn trace_records_every_layer_both_ways() {
     assert_eq!(over + 12, x.sent.frames[0].bytes.len());
     assert_eq!(x.sent.frames[0].bytes.len(), 14 + 20 + 32 + 12 + 4);
 }
+
+#[test]
+fn arp_resolves_the_receivers_mac_before_the_message() {
+    let mut cfg = config(TransportKind::Udp, false, None, 1500, LineCode::Manchester, 2);
+    cfg.remote.mac = MacAddr([0x02, 0xaa, 0, 0, 0, 0x02]);
+    let x = Exchange::run_with(&cfg, b"after ARP", true).unwrap();
+    let a = x.arp.as_ref().expect("an ARP exchange");
+    assert_eq!(a.resolved, cfg.remote.mac);
+    // The request was broadcast, and reached the receiver's ARP module, not IP.
+    assert_eq!(&a.request.frames[0].bytes[..6], &[0xff; 6]);
+    assert_eq!(a.request_rx.arp.len(), 1);
+    assert!(a.request_rx.trace.layer(LayerId::Network).next().is_none());
+    // The message went to the resolved MAC, after the reply, and arrived.
+    assert_eq!(&x.sent.frames[0].bytes[..6], &cfg.remote.mac.0);
+    assert!(x.sent.frames[0].signal.start > a.reply.frames[0].signal.start);
+    assert!(x.delivered_intact());
+    let frames: Vec<&str> = x.frames().iter().map(|f| f.0).collect();
+    assert_eq!(frames, ["ARP request", "ARP reply", "message"]);
+}
+
+#[test]
+fn arp_over_ipv6_is_refused_with_a_reason() {
+    let cfg = config(TransportKind::Udp, true, None, 1500, LineCode::NrzL, 2);
+    let e = Exchange::run_with(&cfg, b"x", true).unwrap_err();
+    assert_eq!(e.layer, Some(LayerId::DataLink));
+    assert!(e.to_string().contains("neighbor discovery"), "{e}");
+}

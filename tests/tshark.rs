@@ -36,6 +36,8 @@ const FIELDS: &[&str] = &[
     "icmpv6.checksum.status",
     "data.len",
     "ip.reassembled.length",
+    "ipv6.fraghdr.more",
+    "ipv6.reassembled.length",
 ];
 
 /// One row of tshark output per frame, as field name → value.
@@ -210,4 +212,57 @@ fn large_tcp_message_is_segmented_not_fragmented() {
     let lens: Vec<&str> = rows.iter().map(|r| r["tcp.len"].as_str()).collect();
     assert_eq!(lens, ["1448", "1448", "104"]);
     assert!(rows.iter().all(|r| r["ip.flags.mf"] == "0"));
+}
+
+#[test]
+fn fragmented_ipv6_datagram_reassembles_in_tshark() {
+    if !require_tool("tshark", "fragmented_ipv6_datagram_reassembles_in_tshark") {
+        return;
+    }
+    let message = "b".repeat(3000);
+    let rows = check("frag6", &["--transport", "udp", "--to", "[2001:db8::2]:40001", &message]);
+    // 3008 bytes of UDP at (1500 - 40 - 8) & !7 = 1448 per fragment: 1448 + 1448 + 112.
+    let more: Vec<&str> = rows.iter().map(|r| r["ipv6.fraghdr.more"].as_str()).collect();
+    assert_eq!(more, ["1", "1", "0"]);
+    let last = &rows[2];
+    assert_eq!(last["ipv6.reassembled.length"], "3008", "{last:?}");
+    assert_eq!(last["udp.checksum.status"], "1");
+    assert_eq!(last["data.len"], "3000");
+}
+
+#[test]
+fn arp_exchange_then_message_dissects_clean() {
+    if !require_tool("tshark", "arp_exchange_then_message_dissects_clean") {
+        return;
+    }
+    let dir = scratch("tshark-arp");
+    let pcap = dir.join("arp.pcap");
+    osilab_ok(&["send", "--arp", "after ARP", "--pcap", pcap.to_str().unwrap(), "--format", "json"]);
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(&pcap)
+        .args(["-o", "tcp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|"])
+        .args(["-e", "eth.dst", "-e", "arp.opcode", "-e", "arp.src.hw_mac", "-e", "arp.src.proto_ipv4"])
+        .args([
+            "-e",
+            "arp.dst.proto_ipv4",
+            "-e",
+            "tcp.checksum.status",
+            "-e",
+            "_ws.malformed",
+            "-e",
+            "_ws.expert.severity",
+        ])
+        .output()
+        .expect("run tshark");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(rows[0][..5], ["ff:ff:ff:ff:ff:ff", "1", "02:00:00:00:00:01", "192.0.2.1", "192.0.2.2"], "the request");
+    assert_eq!(rows[1][..5], ["02:00:00:00:00:01", "2", "02:00:00:00:00:02", "192.0.2.2", "192.0.2.1"], "the reply");
+    assert_eq!(rows[2][0], "02:00:00:00:00:02", "the message goes to the resolved MAC");
+    assert_eq!(rows[2][5], "1", "good TCP checksum");
+    for r in &rows {
+        assert!(r[6].is_empty() && r[7].is_empty(), "malformed or expert info: {r:?}");
+    }
 }

@@ -89,6 +89,9 @@ pub struct SendArgs {
     /// Output format: tree, hex, bits or json.
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
+    /// First resolve the destination's MAC with ARP (IPv4): a broadcast who-has, the reply, then the message.
+    #[arg(long)]
+    pub arp: bool,
     /// Also write every frame sent to this pcap file (Ethernet link type, no FCS).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,

@@ -45,7 +45,7 @@ pub fn send(a: &SendArgs) -> Result<String> {
         (None, Some(p)) => std::fs::read(p).map_err(|e| Error::io(format!("cannot read {}: {e}", p.display())))?,
         _ => return Err(config_err("give a MESSAGE or --file PATH, not both")),
     };
-    let x = Exchange::run(&cfg, &message)?;
+    let x = Exchange::run_with(&cfg, &message, a.arp)?;
     if let Some(p) = &a.pcap {
         write_pcap(p, &x)?;
     }
@@ -56,7 +56,7 @@ pub fn send(a: &SendArgs) -> Result<String> {
 fn write_pcap(path: &Path, x: &Exchange) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|e| Error::io(format!("cannot create {}: {e}", path.display())))?;
     let mut sink = PcapSink::new(std::io::BufWriter::new(file))?;
-    for f in &x.sent.frames {
+    for (_, f, _, _) in x.frames() {
         sink.write(f.signal.start, f.without_fcs())?;
     }
     use std::io::Write;

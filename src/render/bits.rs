@@ -24,16 +24,16 @@ pub fn bits(x: &Exchange) -> String {
         code.name(),
         x.config.rate
     );
-    for (i, f) in x.sent.frames.iter().enumerate() {
+    for (i, (what, f, rx, n)) in x.frames().into_iter().enumerate() {
         let _ = writeln!(
             out,
-            "\nFrame {}: {} octets on the wire, {} symbols",
+            "\nFrame {} ({what}): {} octets on the wire, {} symbols",
             i + 1,
             f.bytes.len() + 8,
             f.signal.symbols.len()
         );
         let _ = writeln!(out, "  octet  part          hex  bits      symbols");
-        let spans = frame_map(&x.received.trace.records, i + 1, f.bytes.len());
+        let spans = frame_map(&rx.records, n, f.bytes.len());
         let wire: Vec<u8> = PREAMBLE.iter().copied().chain([SFD]).chain(f.bytes.iter().copied()).collect();
         for (k, &b) in wire.iter().enumerate() {
             let part = if k < 7 {

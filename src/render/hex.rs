@@ -7,33 +7,26 @@ use std::fmt::Write as _;
 /// Render as hex dumps.
 pub fn hex(x: &Exchange) -> String {
     let mut out = String::new();
-    for (i, f) in x.sent.frames.iter().enumerate() {
+    for (i, (what, f, rx, n)) in x.frames().into_iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
         let _ = writeln!(
             out,
-            "Frame {} ({} bytes, FCS included; a pcap holds the first {}):",
+            "Frame {} ({what}, {} bytes, FCS included; a pcap holds the first {}):",
             i + 1,
             f.bytes.len(),
             f.bytes.len() - 4
         );
         out.push_str(&hexdump(&f.bytes));
-        let spans = frame_map(&x.received.trace.records, i + 1, f.bytes.len());
-        if !spans.is_empty() {
+        let spans = frame_map(&rx.records, n, f.bytes.len());
+        if spans.is_empty() {
+            out.push_str("Layers: not decoded (the receiver stopped before this frame)\n");
+        } else {
             out.push_str("Layers:\n");
             for s in spans {
-                let _ = writeln!(
-                    out,
-                    "  {:04x}-{:04x}  {:>5} bytes  {}",
-                    s.start,
-                    s.end.saturating_sub(1),
-                    s.end - s.start,
-                    s.label
-                );
+                let _ = writeln!(out, "  {:04x}-{:04x}  {:>5} bytes  {}", s.start, s.end - 1, s.end - s.start, s.label);
             }
-        } else if i + 1 > x.received.trace.records.iter().filter_map(|r| r.frame).max().unwrap_or(0) {
-            out.push_str("Layers: not decoded (the receiver stopped before this frame)\n");
         }
     }
     if let Some(e) = &x.received.error {

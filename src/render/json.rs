@@ -7,13 +7,13 @@ use serde_json::json as j;
 /// Render as pretty-printed JSON.
 pub fn json(x: &Exchange) -> String {
     let frames: Vec<_> = x
-        .sent
-        .frames
-        .iter()
+        .frames()
+        .into_iter()
         .enumerate()
-        .map(|(i, f)| {
+        .map(|(i, (what, f, _, _))| {
             j!({
                 "number": i + 1,
+                "carries": what,
                 "len": f.bytes.len(),
                 "start": f.signal.start.to_string(),
                 "symbols": f.signal.symbols.len(),
@@ -26,6 +26,13 @@ pub fn json(x: &Exchange) -> String {
         "message": String::from_utf8_lossy(&x.message),
         "message_hex": x.message.iter().map(|b| format!("{b:02x}")).collect::<String>(),
         "message_len": x.message.len(),
+        "arp": x.arp.as_ref().map(|a| j!({
+            "request_down": a.request.trace.records,
+            "request_up": a.request_rx.trace.records,
+            "reply_down": a.reply.trace.records,
+            "reply_up": a.reply_rx.trace.records,
+            "resolved": a.resolved,
+        })),
         "down": x.sent.trace.records,
         "frames": frames,
         "up": x.received.trace.records,

@@ -82,8 +82,9 @@ pub fn frame_map(records: &[Record], frame: usize, frame_len: usize) -> Vec<Span
         if let Some(t) = &r.trailer {
             spans.push(Span { start: at + t.start, end: at + t.end, label: format!("{} trailer", r.protocol) });
         }
-        if r.payload_len > 0 && r.header.end > r.header.start {
-            payload = Some((at + r.header.end, at + r.header.end + r.payload_len));
+        // The payload is what the innermost layer with a header carries.
+        if r.header.end > r.header.start {
+            payload = (r.payload_len > 0).then_some((at + r.header.end, at + r.header.end + r.payload_len));
         }
     }
     if let Some((s, e)) = payload {
@@ -92,6 +93,21 @@ pub fn frame_map(records: &[Record], frame: usize, frame_len: usize) -> Vec<Span
             spans.push(Span { start: s, end: e, label: "payload".into() });
         }
     }
+    spans.sort_by_key(|s| (s.start, s.end));
+    // Bytes no layer claimed: Ethernet padding up to the 60-byte minimum (L3's length field ends
+    // the packet before them; IEEE 802.3 §3.2.7).
+    let mut gaps = Vec::new();
+    let mut covered = 0;
+    for s in &spans {
+        if s.start > covered {
+            gaps.push(Span { start: covered, end: s.start, label: "eth padding".into() });
+        }
+        covered = covered.max(s.end);
+    }
+    if !spans.is_empty() && covered < frame_len {
+        gaps.push(Span { start: covered, end: frame_len, label: "eth padding".into() });
+    }
+    spans.extend(gaps);
     spans.sort_by_key(|s| (s.start, s.end));
     spans
 }

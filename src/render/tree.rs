@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// Render as a tree.
 pub fn tree(x: &Exchange) -> String {
     let mut out = String::new();
-    let n = x.sent.frames.len();
+    let n = x.frames().len();
     let _ = writeln!(
         out,
         "{} · {}-byte message · {} frame{}",
@@ -18,6 +18,18 @@ pub fn tree(x: &Exchange) -> String {
         n,
         if n == 1 { "" } else { "s" }
     );
+    if let Some(a) = &x.arp {
+        let _ = writeln!(out, "\n== ARP: the sender asks who has {} (RFC 826) ==\n", x.config.remote.ip);
+        let _ = writeln!(out, "-- sender, down: the request enters at L2, broadcast --\n");
+        let _ = write!(out, "{}", a.request.trace);
+        let _ = writeln!(out, "\n-- receiver, up: L2 hands the request to ARP, not to IP --\n");
+        let _ = write!(out, "{}", a.request_rx.trace);
+        let _ = writeln!(out, "\n-- receiver, down: the reply, straight to the asker --\n");
+        let _ = write!(out, "{}", a.reply.trace);
+        let _ = writeln!(out, "\n-- sender, up: the reply --\n");
+        let _ = write!(out, "{}", a.reply_rx.trace);
+        let _ = writeln!(out, "\nResolved {} to {}: the message's frames go there.", x.config.remote.ip, a.resolved);
+    }
     let _ = writeln!(out, "\n== Sender: down the stack, 7 → 1 (encapsulate) ==\n");
     let _ = write!(out, "{}", x.sent.trace);
     let _ = writeln!(out, "\n== On the wire ==\n");
@@ -32,11 +44,11 @@ pub fn tree(x: &Exchange) -> String {
 /// One line per frame: its size, when it starts and how long it takes on the wire.
 pub fn wire_summary(x: &Exchange) -> String {
     let mut out = String::new();
-    for (i, f) in x.sent.frames.iter().enumerate() {
+    for (i, (what, f, _, _)) in x.frames().into_iter().enumerate() {
         let t = timing(x.config.line_code, x.config.rate, f.bytes.len());
         let _ = writeln!(
             out,
-            "Frame {}: {} bytes ({} + 4 FCS); with preamble and SFD {} bits, {} symbols ({}, {}); starts at {} s, lasts {}, then a {} gap",
+            "Frame {} ({what}): {} bytes ({} + 4 FCS); with preamble and SFD {} bits, {} symbols ({}, {}); starts at {} s, lasts {}, then a {} gap",
             i + 1,
             f.bytes.len(),
             f.bytes.len() - 4,
