@@ -44,11 +44,11 @@ pub enum ErrorKind {
 }
 
 impl Error {
-    /// A length error.
+    /// A length error. `offset` is a byte of the received frame, or `None` on the send path.
     pub fn truncated(
         layer: LayerId,
         protocol: &'static str,
-        offset: usize,
+        offset: impl Into<Option<usize>>,
         what: impl Into<String>,
         needed: usize,
         available: usize,
@@ -56,16 +56,17 @@ impl Error {
         Error {
             layer: Some(layer),
             protocol,
-            offset: Some(offset),
+            offset: offset.into(),
             kind: ErrorKind::Truncated { what: what.into(), needed, available },
         }
     }
 
-    /// A content error: `what` at `offset` should be `expected` but is `found`.
+    /// A content error: `what` at `offset` should be `expected` but is `found`. `offset` is a byte
+    /// of the received frame, or `None` on the send path (nothing has been framed yet).
     pub fn invalid(
         layer: LayerId,
         protocol: &'static str,
-        offset: usize,
+        offset: impl Into<Option<usize>>,
         what: impl Into<String>,
         expected: impl Into<String>,
         found: impl Into<String>,
@@ -73,7 +74,7 @@ impl Error {
         Error {
             layer: Some(layer),
             protocol,
-            offset: Some(offset),
+            offset: offset.into(),
             kind: ErrorKind::Invalid { what: what.into(), expected: expected.into(), found: found.into() },
         }
     }
@@ -110,15 +111,6 @@ impl Error {
     /// An I/O error (files, pcaps).
     pub fn io(msg: impl Into<String>) -> Self {
         Error { layer: None, protocol: "", offset: None, kind: ErrorKind::Io(msg.into()) }
-    }
-
-    /// The same error with its offset moved by `by` bytes: a layer reports offsets within its own
-    /// PDU, and the caller that knows where that PDU sits in the frame shifts them.
-    pub fn shifted(mut self, by: usize) -> Self {
-        if let Some(o) = self.offset.as_mut() {
-            *o += by;
-        }
-        self
     }
 }
 

@@ -224,4 +224,11 @@ pub trait Layer {
     /// was checked in `cx.trace`. `Ok(None)` means the PDU was consumed without producing an SDU
     /// yet (a fragment waiting for the rest, an ARP packet answered at this layer).
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>>;
+
+    /// True while the layer holds received data it has not passed up yet (fragments awaiting
+    /// reassembly, segments out of order): what it passes up next may be put together from
+    /// several frames.
+    fn holding(&self) -> bool {
+        false
+    }
 }

@@ -139,6 +139,12 @@ impl StackConfig {
             ));
         }
         let min = if self.local.ip.is_ipv4() { 68 } else { 1280 };
+        if (self.local.ip, self.local.port) == (self.remote.ip, self.remote.port) {
+            return Err(Error::config(
+                Some(LayerId::Transport),
+                format!("source and destination are the same endpoint ({}): a dialogue needs two", self.dialogue()),
+            ));
+        }
         if self.mtu < min {
             let rfc = if self.local.ip.is_ipv4() { "RFC 791" } else { "RFC 8200 §5" };
             return Err(Error::config(
@@ -243,8 +249,9 @@ impl Stack {
     pub fn from_config(cfg: &StackConfig) -> Result<Self> {
         cfg.validate()?;
         let d = cfg.draws();
-        // The end with the lower port (the server) draws the second ISN, so both ends agree.
-        let first = (cfg.local.ip, cfg.local.port) <= (cfg.remote.ip, cfg.remote.port);
+        // The end with the lower (address, port) takes the first ISN, its peer the second, so both
+        // ends agree on both (`validate` refuses identical endpoints).
+        let first = (cfg.local.ip, cfg.local.port) < (cfg.remote.ip, cfg.remote.port);
         let (isn_local, isn_remote) = if first { (d.isn_first, d.isn_second) } else { (d.isn_second, d.isn_first) };
         let tcp = TcpParams {
             snd_nxt: isn_local.wrapping_add(1),
@@ -342,7 +349,7 @@ impl Stack {
         let mut delivered = Vec::new();
         let mut arp = Vec::new();
         let mut error = None;
-        // Layers that held a PDU (a fragment, an out-of-order segment) since they last passed one up:
+        // Layers that held data (a fragment, an out-of-order segment) when a frame stopped at them:
         // what they pass up next was put together from several frames.
         let mut holding = [false; 7];
         'frames: for (i, signal) in signals.into_iter().enumerate() {
@@ -375,10 +382,14 @@ impl Stack {
                         pdu = up;
                     }
                     Ok(None) => {
-                        holding[k] = true;
+                        holding[k] |= layer.holding();
                         continue 'frames;
                     }
-                    Err(e) => {
+                    Err(mut e) => {
+                        // An offset into data reassembled from several frames names no byte of this one.
+                        if reassembled {
+                            e.offset = None;
+                        }
                         error = Some(e);
                         break 'frames;
                     }

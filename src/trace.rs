@@ -176,7 +176,9 @@ pub struct Record {
     pub part: Option<Part>,
     /// A one-line summary, like Wireshark's Info column.
     pub summary: String,
-    /// Byte range of this layer's header inside its own PDU.
+    /// Byte range of this record's header inside the data unit its layer handled: the frame for
+    /// L2 records (Ethernet, 802.1Q, ARP), the IP packet for L3 records (IP, ICMP), the segment or
+    /// datagram for L4. On the way up that data unit starts at byte [`Record::at`] of the frame.
     #[serde(serialize_with = "ser_range")]
     pub header: Range<usize>,
     /// Byte range of the trailer (padding, FCS), if any.

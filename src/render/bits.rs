@@ -66,5 +66,8 @@ pub fn bits(x: &Exchange) -> String {
             let _ = writeln!(out, "  (the first preamble octet is sent as the start-of-stream delimiter /J/K/)");
         }
     }
+    if let Some(e) = &x.received.error {
+        let _ = writeln!(out, "\nReceiver error: {e}");
+    }
     out
 }

@@ -227,7 +227,7 @@ impl Layer for DataLink {
             return Err(Error::invalid(
                 LayerId::DataLink,
                 PROTO,
-                hlen,
+                None,
                 "payload length",
                 format!("at most {MTU} bytes (the Ethernet MTU)"),
                 format!("{} bytes", payload.len()),

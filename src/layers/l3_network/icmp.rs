@@ -262,7 +262,7 @@ pub(super) fn encapsulate(
                 return Err(Error::invalid(
                     LayerId::Network,
                     if v6 { "ICMPv6" } else { "ICMP" },
-                    0,
+                    None,
                     "ICMP message from the layer above",
                     "at least 8 bytes (type, code, checksum, rest of header)",
                     format!("{} bytes", sdu.len()),
@@ -279,17 +279,19 @@ pub(super) fn encapsulate(
     Ok(msg)
 }
 
-/// Going up: check an ICMP / ICMPv6 message (`meta.offset` = its offset in the frame), record
-/// it, and deliver an echo's data with `meta.ip_proto` = 1 / 58. Other types stop here.
+/// Going up: check an ICMP / ICMPv6 message (`meta.offset` = its offset in the frame, `ip_hlen`
+/// = the IP header(s) before it), record it, and deliver an echo's data with `meta.ip_proto` =
+/// 1 / 58. Other types stop here.
 pub(super) fn decapsulate(
     net: &mut Network,
     msg: Vec<u8>,
     mut meta: Meta,
     ttl: u8,
+    ip_hlen: usize,
     cx: &mut Context,
 ) -> Result<Option<Pdu>> {
     let (Some(src), Some(dst)) = (meta.src_ip, meta.dst_ip) else {
-        return Err(Error::config(Some(LayerId::Network), "L3: ICMP decapsulated without IP addresses"));
+        return Err(Error::config(Some(LayerId::Network), "ICMP decapsulated without IP addresses"));
     };
     let v6 = src.is_ipv6();
     let proto = if v6 { "ICMPv6" } else { "ICMP" };
@@ -313,6 +315,8 @@ pub(super) fn decapsulate(
         }
     };
     let mut r = record(Direction::Up, v6, &msg, ttl);
+    // Like the IP record's, the range counts from the start of the packet L3 received.
+    r.header = ip_hlen..ip_hlen + r.header.end;
     let status = if v6 { "icmpv6.checksum.status" } else { "icmp.checksum.status" };
     let label = if v6 { "Checksum (with the IPv6 pseudo-header, RFC 4443 §2.3)" } else { "Checksum (RFC 792)" };
     r.checks.push(Check::new(status, label, ok, format!("{carried:#06x} (computed {computed:#06x})")));

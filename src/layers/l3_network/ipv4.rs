@@ -68,7 +68,7 @@ pub(super) fn encapsulate(
             None => {
                 return Err(Error::config(
                     Some(L3),
-                    "L3: the layer above did not say which protocol it carries (meta.ip_proto)",
+                    "the layer above did not say which protocol it carries (meta.ip_proto)",
                 ))
             }
         }
@@ -78,7 +78,7 @@ pub(super) fn encapsulate(
         return Err(Error::invalid(
             L3,
             PROTO,
-            0,
+            None,
             "datagram length (RFC 791 §3.1: Total Length is 16 bits)",
             format!("at most {MAX_DATAGRAM_LEN} bytes"),
             format!("{total} bytes"),
@@ -91,7 +91,7 @@ pub(super) fn encapsulate(
         return Err(Error::invalid(
             L3,
             PROTO,
-            0,
+            None,
             "datagram size: needs fragmentation but DF set (ICMP type 3 code 4, RFC 792)",
             format!("at most the MTU, {mtu} bytes"),
             format!("{total} bytes"),
@@ -127,7 +127,7 @@ pub(super) fn encapsulate(
         packet.extend_from_slice(&header.to_bytes());
         packet.extend_from_slice(chunk);
         let view = Ipv4HeaderSlice::from_slice(&packet)
-            .map_err(|e| Error::config(Some(L3), format!("L3: emitted a bad IPv4 header: {e}")))?;
+            .map_err(|e| Error::config(Some(L3), format!("emitted a bad IPv4 header: {e}")))?;
         let mut r = record(Direction::Down, &view);
         if count > 1 {
             r.part = Some(Part { index: i + 1, count });
@@ -352,7 +352,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     };
     cx.trace.push(r);
     if proto == icmp::PROTO_ICMP {
-        return icmp::decapsulate(net, payload, out, ttl, cx);
+        return icmp::decapsulate(net, payload, out, ttl, hlen, cx);
     }
     Ok(Some(Pdu { data: Data::Bytes(payload), meta: out }))
 }

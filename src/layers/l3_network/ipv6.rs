@@ -71,7 +71,7 @@ pub(super) fn encapsulate(
             None => {
                 return Err(Error::config(
                     Some(L3),
-                    "L3: the layer above did not say which protocol it carries (meta.ip_proto)",
+                    "the layer above did not say which protocol it carries (meta.ip_proto)",
                 ))
             }
         }
@@ -80,7 +80,7 @@ pub(super) fn encapsulate(
         return Err(Error::invalid(
             L3,
             PROTO,
-            0,
+            None,
             "payload length (RFC 8200 §3: 16 bits; jumbograms are not supported)",
             format!("at most {MAX_PAYLOAD_LEN} bytes"),
             format!("{} bytes", payload.len()),
@@ -356,7 +356,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     out.ip_proto = Some(proto);
     cx.trace.push(r);
     if proto == icmp::PROTO_ICMPV6 {
-        return icmp::decapsulate(net, payload, out, hlim, cx);
+        return icmp::decapsulate(net, payload, out, hlim, pos, cx);
     }
     Ok(Some(Pdu { data: Data::Bytes(payload), meta: out }))
 }

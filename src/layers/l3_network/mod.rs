@@ -102,27 +102,27 @@ impl Network {
             (IpAddr::V4(_), IpAddr::V4(_)) if cfg.mtu < IPV4_MIN_MTU => {
                 return Err(Error::config(
                     l3,
-                    format!("L3: IPv4 MTU {} is below the minimum of {IPV4_MIN_MTU} bytes (RFC 791)", cfg.mtu),
+                    format!("IPv4 MTU {} is below the minimum of {IPV4_MIN_MTU} bytes (RFC 791)", cfg.mtu),
                 ));
             }
             (IpAddr::V6(_), IpAddr::V6(_)) if cfg.mtu < IPV6_MIN_MTU => {
                 return Err(Error::config(
                     l3,
-                    format!("L3: IPv6 MTU {} is below the minimum of {IPV6_MIN_MTU} bytes (RFC 8200 §5)", cfg.mtu),
+                    format!("IPv6 MTU {} is below the minimum of {IPV6_MIN_MTU} bytes (RFC 8200 §5)", cfg.mtu),
                 ));
             }
             (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => {}
             (l, r) => {
                 return Err(Error::config(
                     l3,
-                    format!("L3: local address {l} and remote address {r} are not of the same IP version"),
+                    format!("local address {l} and remote address {r} are not of the same IP version"),
                 ));
             }
         }
         if cfg.ttl == 0 {
             // RFC 1122 §3.2.1.7: a host MUST NOT send a datagram with a TTL of zero (RFC 8200
             // §3: the hop limit likewise).
-            return Err(Error::config(l3, "L3: TTL / hop limit 0 is not allowed (RFC 1122 §3.2.1.7)"));
+            return Err(Error::config(l3, "TTL / hop limit 0 is not allowed (RFC 1122 §3.2.1.7)"));
         }
         Ok(Network {
             next_ident: u32::from(cfg.ident),
@@ -196,7 +196,7 @@ impl Network {
                     return Err(Error::config(
                         Some(LayerId::Network),
                         format!(
-                            "L3: the layer above used {which} address {addr} (for its checksum) but L3 is \
+                            "the layer above used {which} address {addr} (for its checksum) but L3 is \
                              configured with {ours}"
                         ),
                     ));
@@ -225,7 +225,7 @@ impl Layer for Network {
             (IpAddr::V4(src), IpAddr::V4(dst)) => ipv4::encapsulate(self, src, dst, sdu, cx),
             (IpAddr::V6(src), IpAddr::V6(dst)) => ipv6::encapsulate(self, src, dst, sdu, cx),
             // Network::new refuses mixed families; a config built by hand still gets an error.
-            _ => Err(Error::config(Some(LayerId::Network), "L3: local and remote are of different IP versions")),
+            _ => Err(Error::config(Some(LayerId::Network), "local and remote are of different IP versions")),
         }
     }
 
@@ -248,6 +248,10 @@ impl Layer for Network {
                 format!("{other:#06x}"),
             )),
         }
+    }
+
+    fn holding(&self) -> bool {
+        self.pending_reassemblies() > 0
     }
 }
 

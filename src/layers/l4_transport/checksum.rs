@@ -17,7 +17,7 @@
 //!                                       +--------------------------+--------+
 //! ```
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::layer::LayerId;
 use etherparse::checksum::Sum16BitWords;
 use serde::Serialize;
@@ -97,30 +97,26 @@ fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static
                 .add_4bytes(len.to_be_bytes())
                 .add_4bytes([0, 0, 0, proto]))
         }
-        (s, d) => Err(Error {
-            layer: Some(LayerId::Transport),
-            protocol: what,
-            offset: None,
-            kind: ErrorKind::Invalid {
-                what: "pseudo-header addresses".into(),
-                expected: "both IPv4 or both IPv6".into(),
-                found: format!("source {s}, destination {d}"),
-            },
-        }),
+        (s, d) => Err(Error::invalid(
+            LayerId::Transport,
+            what,
+            None,
+            "pseudo-header addresses",
+            "both IPv4 or both IPv6",
+            format!("source {s}, destination {d}"),
+        )),
     }
 }
 
 fn too_long(what: &'static str, len: usize, max: usize) -> Error {
-    Error {
-        layer: Some(LayerId::Transport),
-        protocol: what,
-        offset: None,
-        kind: ErrorKind::Invalid {
-            what: "segment length".into(),
-            expected: format!("at most {max} bytes"),
-            found: format!("{len} bytes"),
-        },
-    }
+    Error::invalid(
+        LayerId::Transport,
+        what,
+        None,
+        "segment length",
+        format!("at most {max} bytes"),
+        format!("{len} bytes"),
+    )
 }
 
 /// The one's-complement sum (RFC 1071) over the pseudo-header and `segment`, with the 2-byte

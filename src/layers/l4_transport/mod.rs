@@ -29,7 +29,7 @@ pub use reassembly::RecvQueue;
 pub use tcp::{RelativeTo, TcpFlags, TcpParsed, TcpSegment, TcpView};
 pub use udp::{UdpDatagram, UdpParsed, UdpView};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Part, Pdu, PduName};
 use crate::trace::{Check, Direction, Record};
 use checksum::{IP_PROTO_TCP, IP_PROTO_UDP};
@@ -112,20 +112,20 @@ impl Transport {
     pub fn new(cfg: TransportConfig) -> Result<Self> {
         if cfg.local_ip.is_ipv4() != cfg.remote_ip.is_ipv4() {
             return Err(config_error(format!(
-                "L4: local address {} and remote address {} are of different IP versions: the checksum's \
+                "local address {} and remote address {} are of different IP versions: the checksum's \
                  pseudo-header holds one family",
                 cfg.local_ip, cfg.remote_ip
             )));
         }
         if cfg.kind != TransportKind::Icmp && cfg.remote_port == 0 {
-            return Err(config_error("L4: remote port 0 is reserved and cannot be a destination port"));
+            return Err(config_error("remote port 0 is reserved and cannot be a destination port"));
         }
         if cfg.kind == TransportKind::Tcp {
             if cfg.local_port == 0 {
-                return Err(config_error("L4: TCP local port 0 is reserved (RFC 9293 §3.1 needs a port)"));
+                return Err(config_error("TCP local port 0 is reserved (RFC 9293 §3.1 needs a port)"));
             }
             if cfg.tcp.mss == 0 {
-                return Err(config_error("L4: TCP MSS 0 would carry no data: give an MSS of at least 1"));
+                return Err(config_error("TCP MSS 0 would carry no data: give an MSS of at least 1"));
             }
         }
         Ok(Transport {
@@ -252,16 +252,14 @@ impl Transport {
         let max = self.max_ip_payload() - udp::HEADER_LEN;
         if bytes.len() > max {
             let family = if self.cfg.local_ip.is_ipv4() { "IPv4" } else { "IPv6" };
-            return Err(Error {
-                layer: Some(LayerId::Transport),
-                protocol: "UDP",
-                offset: None,
-                kind: ErrorKind::Invalid {
-                    what: "UDP payload length".into(),
-                    expected: format!("at most {max} bytes (one {family} datagram; UDP does not segment)"),
-                    found: format!("{} bytes", bytes.len()),
-                },
-            });
+            return Err(Error::invalid(
+                LayerId::Transport,
+                "UDP",
+                None,
+                "UDP payload length",
+                format!("at most {max} bytes (one {family} datagram; UDP does not segment)"),
+                format!("{} bytes", bytes.len()),
+            ));
         }
         let dgram = UdpDatagram { src_port: self.cfg.local_port, dst_port: self.cfg.remote_port, payload: bytes };
         let wire = dgram.emit(self.cfg.local_ip, self.cfg.remote_ip)?;
@@ -314,20 +312,18 @@ impl Transport {
             };
             let hlen = seg.header_len().unwrap_or(tcp::MIN_HEADER_LEN);
             if hlen + chunk.len() > self.max_ip_payload() {
-                return Err(Error {
-                    layer: Some(LayerId::Transport),
-                    protocol: "TCP",
-                    offset: None,
-                    kind: ErrorKind::Invalid {
-                        what: "TCP segment length".into(),
-                        expected: format!(
-                            "at most {} bytes (one IP datagram): lower the MSS below {}",
-                            self.max_ip_payload(),
-                            self.cfg.tcp.mss
-                        ),
-                        found: format!("{} bytes", hlen + chunk.len()),
-                    },
-                });
+                return Err(Error::invalid(
+                    LayerId::Transport,
+                    "TCP",
+                    None,
+                    "TCP segment length",
+                    format!(
+                        "at most {} bytes (one IP datagram): lower the MSS below {}",
+                        self.max_ip_payload(),
+                        self.cfg.tcp.mss
+                    ),
+                    format!("{} bytes", hlen + chunk.len()),
+                ));
             }
             let wire = seg.emit(self.cfg.local_ip, self.cfg.remote_ip)?;
             let sum = u16::from_be_bytes([wire[16], wire[17]]);
@@ -619,5 +615,9 @@ impl Layer for Transport {
                 Ok(Some(Pdu { data: Data::Bytes(bytes), meta }))
             }
         }
+    }
+
+    fn holding(&self) -> bool {
+        self.held_bytes() > 0
     }
 }

@@ -145,11 +145,8 @@ impl TcpOption {
     /// (a SACK with no block or more than 4, unknown data longer than 38 bytes, an unknown kind
     /// that is really 0 or 1).
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
-        let bad = |what: &str, expected: &str, found: String| Error {
-            layer: Some(LayerId::Transport),
-            protocol: "TCP",
-            offset: None,
-            kind: crate::error::ErrorKind::Invalid { what: what.into(), expected: expected.into(), found },
+        let bad = |what: &str, expected: &str, found: String| {
+            Error::invalid(LayerId::Transport, "TCP", None, what, expected, found)
         };
         let len =
             u8::try_from(self.len()).map_err(|_| bad("TCP option length", "at most 40", self.len().to_string()))?;
@@ -501,16 +498,14 @@ pub fn emit_all(options: &[TcpOption]) -> Result<Vec<u8>> {
         o.emit(&mut out)?;
     }
     if out.len() > MAX_OPTIONS_LEN {
-        return Err(Error {
-            layer: Some(LayerId::Transport),
-            protocol: "TCP",
-            offset: None,
-            kind: crate::error::ErrorKind::Invalid {
-                what: "TCP options length".into(),
-                expected: format!("at most {MAX_OPTIONS_LEN} bytes (data offset 15)"),
-                found: format!("{} bytes", out.len()),
-            },
-        });
+        return Err(Error::invalid(
+            LayerId::Transport,
+            "TCP",
+            None,
+            "TCP options length",
+            format!("at most {MAX_OPTIONS_LEN} bytes (data offset 15)"),
+            format!("{} bytes", out.len()),
+        ));
     }
     out.resize(out.len().div_ceil(4) * 4, 0);
     Ok(out)

@@ -28,7 +28,7 @@
 
 use super::checksum::{self, ChecksumStatus, IP_PROTO_TCP};
 use super::options::{self, TcpOption};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::layer::LayerId;
 use crate::trace::{Field, Value};
 use etherparse::{TcpHeader, TcpOptions};
@@ -358,16 +358,14 @@ impl TcpSegment {
         };
         let total = header.header_len() + self.payload.len();
         if total > usize::from(u16::MAX) {
-            return Err(Error {
-                layer: Some(LayerId::Transport),
-                protocol: PROTO,
-                offset: None,
-                kind: ErrorKind::Invalid {
-                    what: "TCP segment length".into(),
-                    expected: "at most 65535 bytes (one IP datagram)".into(),
-                    found: format!("{total} bytes"),
-                },
-            });
+            return Err(Error::invalid(
+                LayerId::Transport,
+                PROTO,
+                None,
+                "TCP segment length",
+                "at most 65535 bytes (one IP datagram)",
+                format!("{total} bytes"),
+            ));
         }
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&header.to_bytes());

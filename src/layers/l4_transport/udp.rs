@@ -14,7 +14,7 @@
 //! [`UdpDatagram`] is the representation: `parse` validates a view, `emit` writes the bytes.
 
 use super::checksum::{self, ChecksumStatus, IP_PROTO_UDP};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::layer::LayerId;
 use crate::trace::Field;
 use etherparse::UdpHeader;
@@ -163,15 +163,15 @@ impl UdpDatagram {
     /// families or the payload does not fit the 16-bit length field.
     pub fn emit(&self, src_ip: IpAddr, dst_ip: IpAddr) -> Result<Vec<u8>> {
         let header =
-            UdpHeader::without_ipv4_checksum(self.src_port, self.dst_port, self.payload.len()).map_err(|e| Error {
-                layer: Some(LayerId::Transport),
-                protocol: PROTO,
-                offset: None,
-                kind: ErrorKind::Invalid {
-                    what: "UDP payload length".into(),
-                    expected: format!("at most {} bytes (the 16-bit length field)", e.max_allowed),
-                    found: format!("{} bytes", e.actual),
-                },
+            UdpHeader::without_ipv4_checksum(self.src_port, self.dst_port, self.payload.len()).map_err(|e| {
+                Error::invalid(
+                    LayerId::Transport,
+                    PROTO,
+                    None,
+                    "UDP payload length",
+                    format!("at most {} bytes (the 16-bit length field)", e.max_allowed),
+                    format!("{} bytes", e.actual),
+                )
             })?;
         let mut out = Vec::with_capacity(self.len());
         out.extend_from_slice(&header.to_bytes());
