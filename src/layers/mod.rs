@@ -1,6 +1,7 @@
 //! The layers, one module each. Every layer implements [`Layer`](crate::layer::Layer); none of
 //! them does I/O, reads a clock, or imports `sim`, `live`, `cli` or `pnet`.
 
+pub mod checksum;
 pub mod l1_physical;
 pub mod l2_data_link;
 pub mod l3_network;

@@ -6,9 +6,10 @@
 //! the whole message; the ICMPv6 checksum also covers the IPv6 pseudo-header (RFC 4443 §2.3,
 //! RFC 8200 §8.1).
 
-use super::{internet_checksum, Network};
+use super::Network;
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, LayerId, Meta, Pdu, PduName};
+use crate::layers::checksum;
 use crate::trace::{Check, Direction, Field, Record};
 use etherparse::{IcmpEchoHeader, Icmpv4Header, Icmpv4Type, Icmpv6Header, Icmpv6Type};
 use std::net::{IpAddr, Ipv6Addr};
@@ -151,12 +152,9 @@ pub fn echo_reply(request: &Echo) -> Option<Echo> {
 /// destination, upper-layer packet length, three zero bytes, next header 58) and the message
 /// (`head` with its checksum bytes taken as zero, then `data`).
 pub fn icmpv6_checksum(src: Ipv6Addr, dst: Ipv6Addr, head: &[u8], data: &[u8]) -> u16 {
-    let len = (head.len() + data.len()) as u32;
-    let mut h = head.to_vec();
-    if let Some(c) = h.get_mut(2..4) {
-        c.copy_from_slice(&[0, 0]);
-    }
-    internet_checksum(&[&src.octets(), &dst.octets(), &len.to_be_bytes(), &[0, 0, 0, PROTO_ICMPV6], &h, data])
+    let msg = [head, data].concat();
+    let pseudo = checksum::pseudo_header(src.into(), dst.into(), PROTO_ICMPV6, msg.len()).unwrap_or_default();
+    checksum::compute(&pseudo, &msg, 2)
 }
 
 /// Wireshark's name for an ICMP type (RFC 792).
@@ -301,19 +299,10 @@ pub(super) fn decapsulate(
     let carried = u16::from_be_bytes([msg[2], msg[3]]);
     // Verify by summing the message with its checksum (and the pseudo-header): RFC 1071 §1 gives
     // 0 for intact data, whichever of the two one's-complement zeros the sender wrote.
-    let (ok, computed) = match (src, dst) {
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let len = (msg.len() as u32).to_be_bytes();
-            let sum = internet_checksum(&[&s.octets(), &d.octets(), &len, &[0, 0, 0, PROTO_ICMPV6], &msg]);
-            let (head, data) = msg.split_at(HEADER_LEN);
-            (sum == 0, icmpv6_checksum(s, d, head, data))
-        }
-        _ => {
-            let mut zeroed = msg.clone();
-            zeroed[2..4].copy_from_slice(&[0, 0]);
-            (internet_checksum(&[&msg]) == 0, internet_checksum(&[&zeroed]))
-        }
-    };
+    // ICMPv6 covers the pseudo-header (RFC 4443 §2.3); ICMPv4 only the message (RFC 792).
+    let pseudo =
+        if v6 { checksum::pseudo_header(src, dst, PROTO_ICMPV6, msg.len()).unwrap_or_default() } else { Vec::new() };
+    let (ok, computed) = (checksum::verifies(&pseudo, &msg), checksum::compute(&pseudo, &msg, 2));
     let mut r = record(Direction::Up, v6, &msg, ttl);
     // Like the IP record's, the range counts from the start of the packet L3 received.
     r.header = ip_hlen..ip_hlen + r.header.end;

@@ -15,9 +15,10 @@
 //! ```
 
 use super::reassembly::{Fragment, Key, Outcome, OverlapPolicy, Problem};
-use super::{icmp, internet_checksum, proto_name, proto_shown, supported_proto, Network, ETHERNET_MIN_PAYLOAD};
+use super::{icmp, proto_name, proto_shown, supported_proto, Network, ETHERNET_MIN_PAYLOAD};
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, LayerId, Meta, Part, Pdu, PduName};
+use crate::layers::checksum;
 use crate::trace::{Check, Direction, Field, Record, Value};
 use etherparse::{IpDscp, IpEcn, IpFragOffset, IpNumber, Ipv4Header, Ipv4HeaderSlice};
 use std::net::{IpAddr, Ipv4Addr};
@@ -217,10 +218,8 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     }
     // RFC 791 §3.1 / RFC 1071: the header checksum sums to zero over the intact header.
     let carried = view.header_checksum();
-    let mut zeroed = bytes[..hlen].to_vec();
-    zeroed[field::CHECKSUM].copy_from_slice(&[0, 0]);
-    let computed = internet_checksum(&[&zeroed]);
-    let ok = internet_checksum(&[&bytes[..hlen]]) == 0;
+    let computed = checksum::compute(&[], &bytes[..hlen], field::CHECKSUM.start);
+    let ok = checksum::verifies(&[], &bytes[..hlen]);
     r.checks.push(Check::new(
         "ip.checksum.status",
         "Header checksum (RFC 791 §3.1)",

@@ -255,27 +255,7 @@ impl Layer for Network {
     }
 }
 
-/// The Internet checksum (RFC 1071): the one's complement of the one's complement sum of the
-/// 16-bit big-endian words of `parts` taken as one byte stream (an odd final byte is padded with
-/// a zero). Verifying data that includes its checksum gives 0.
-pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u64 = 0;
-    let mut pending: Option<u8> = None;
-    for &b in parts.iter().flat_map(|p| p.iter()) {
-        match pending.take() {
-            Some(hi) => sum += u64::from(u16::from_be_bytes([hi, b])),
-            None => pending = Some(b),
-        }
-    }
-    if let Some(hi) = pending {
-        sum += u64::from(u16::from_be_bytes([hi, 0]));
-    }
-    // RFC 1071 §4.1: fold the carries back in.
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
+pub use crate::layers::checksum::internet_checksum;
 
 /// IEEE 802.3 §3.2.9 / RFC 894: an Ethernet frame's payload is padded to at least 46 bytes.
 /// Bytes after the IP packet's own length can only be that padding when the payload is no

@@ -147,19 +147,6 @@ fn encapsulate_refuses_addresses_l4_did_not_use() {
     assert!(matches!(e.kind, ErrorKind::Config(ref m) if m.contains("192.0.2.3")));
 }
 
-// ---------------------------------------------------------------- checksum
-
-#[test]
-fn internet_checksum_rfc1071_example() {
-    // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to 0xddf2 (with end-around carry).
-    let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-    assert_eq!(internet_checksum(&[&data]), !0xddf2);
-    // Split anywhere (even at an odd byte) it is the same stream.
-    assert_eq!(internet_checksum(&[&data[..3], &data[3..]]), !0xddf2);
-    // An odd byte is padded with zero.
-    assert_eq!(internet_checksum(&[&[0x01]]), !0x0100);
-}
-
 // ---------------------------------------------------------------- IPv4 down
 
 #[test]

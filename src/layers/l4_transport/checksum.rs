@@ -1,25 +1,9 @@
-//! The Internet checksum (RFC 1071) of a transport segment over the IP pseudo-header, shared by
-//! UDP (RFC 768; RFC 8200 §8.1 for IPv6) and TCP (RFC 9293 §3.1).
-//!
-//! The pseudo-header is not sent: both ends rebuild it from the IP addresses, so a segment
-//! delivered to the wrong host, or handed to the wrong protocol, fails its checksum.
-//!
-//! ```text
-//! IPv4 (RFC 768, RFC 9293 §3.1)        IPv6 (RFC 8200 §8.1)
-//! +--------+--------+--------+--------+ +-----------------------------------+
-//! |          source address           | |  source address (16 bytes)        |
-//! +--------+--------+--------+--------+ +-----------------------------------+
-//! |        destination address        | |  destination address (16 bytes)   |
-//! +--------+--------+--------+--------+ +-----------------------------------+
-//! |  zero  |protocol|  segment length | |  upper-layer packet length (32)   |
-//! +--------+--------+--------+--------+ +--------+--------+--------+--------+
-//!                                       |        zero (24)         |next hdr|
-//!                                       +--------------------------+--------+
-//! ```
+//! Transport checksums over the IP pseudo-header, for UDP (RFC 768; RFC 8200 §8.1 for IPv6) and
+//! TCP (RFC 9293 §3.1), on top of the shared [`crate::layers::checksum`].
 
 use crate::error::{Error, Result};
 use crate::layer::LayerId;
-use etherparse::checksum::Sum16BitWords;
+use crate::layers::checksum as inet;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -75,37 +59,22 @@ impl ChecksumStatus {
     }
 }
 
-/// The pseudo-header's contribution to the sum, or an error when the two addresses are of
-/// different families or the length does not fit the pseudo-header's length field.
-fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static str) -> Result<Sum16BitWords> {
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            // RFC 768 / RFC 9293 §3.1: a 16-bit length.
-            let len = u16::try_from(len).map_err(|_| too_long(what, len, u16::MAX.into()))?;
-            Ok(Sum16BitWords::new()
-                .add_4bytes(s.octets())
-                .add_4bytes(d.octets())
-                .add_2bytes([0, proto])
-                .add_2bytes(len.to_be_bytes()))
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            // RFC 8200 §8.1: a 32-bit upper-layer packet length.
-            let len = u32::try_from(len).map_err(|_| too_long(what, len, u32::MAX as usize))?;
-            Ok(Sum16BitWords::new()
-                .add_16bytes(s.octets())
-                .add_16bytes(d.octets())
-                .add_4bytes(len.to_be_bytes())
-                .add_4bytes([0, 0, 0, proto]))
-        }
-        (s, d) => Err(Error::invalid(
+/// The pseudo-header, or an error when the two addresses are of different families or the
+/// length does not fit the pseudo-header's length field.
+fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static str) -> Result<Vec<u8>> {
+    if src.is_ipv4() != dst.is_ipv4() {
+        return Err(Error::invalid(
             LayerId::Transport,
             what,
             None,
             "pseudo-header addresses",
             "both IPv4 or both IPv6",
-            format!("source {s}, destination {d}"),
-        )),
+            format!("source {src}, destination {dst}"),
+        ));
     }
+    // RFC 768 / RFC 9293 §3.1: a 16-bit length over IPv4; RFC 8200 §8.1: 32 bits over IPv6.
+    let max = if src.is_ipv4() { usize::from(u16::MAX) } else { u32::MAX as usize };
+    inet::pseudo_header(src, dst, proto, len).ok_or_else(|| too_long(what, len, max))
 }
 
 fn too_long(what: &'static str, len: usize, max: usize) -> Error {
@@ -119,35 +88,13 @@ fn too_long(what: &'static str, len: usize, max: usize) -> Error {
     )
 }
 
-/// The one's-complement sum (RFC 1071) over the pseudo-header and `segment`, with the 2-byte
-/// checksum field at `field` counted as zero. `field` is even (6 for UDP, 16 for TCP), so the
-/// 16-bit words on either side of it stay aligned.
-fn sum_without_field(
-    src: IpAddr,
-    dst: IpAddr,
-    proto: u8,
-    segment: &[u8],
-    field: usize,
-    what: &'static str,
-) -> Result<Sum16BitWords> {
-    let sum = pseudo_header(src, dst, proto, segment.len(), what)?;
-    let before = segment.get(..field).unwrap_or(segment);
-    let after = segment.get(field + 2..).unwrap_or(&[]);
-    Ok(sum.add_slice(before).add_slice(after))
-}
-
 /// The checksum a sender puts in the field at `field` of `segment`: the one's complement of the
 /// one's-complement sum over the pseudo-header and the segment with the field zeroed (RFC 1071).
 /// A UDP sender sends a computed 0 as 0xFFFF, since 0 means "no checksum" (RFC 768); TCP sends 0.
 pub fn compute(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8], field: usize) -> Result<u16> {
     let what = if proto == IP_PROTO_UDP { "UDP" } else { "TCP" };
-    let sum = sum_without_field(src, dst, proto, segment, field, what)?;
-    // etherparse sums native-endian words; `to_be` turns the result into the field's value.
-    Ok(if proto == IP_PROTO_UDP {
-        sum.to_ones_complement_with_no_zero().to_be()
-    } else {
-        sum.ones_complement().to_be()
-    })
+    let sum = inet::compute(&pseudo_header(src, dst, proto, segment.len(), what)?, segment, field);
+    Ok(if proto == IP_PROTO_UDP && sum == 0 { 0xffff } else { sum })
 }
 
 /// Verify the checksum carried at `field`: RFC 1071 §1: the sum over the pseudo-header and the
@@ -166,6 +113,6 @@ pub fn verify(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8], field: usize)
         });
     }
     let what = if proto == IP_PROTO_UDP { "UDP" } else { "TCP" };
-    let all = pseudo_header(src, dst, proto, segment.len(), what)?.add_slice(segment).ones_complement();
-    Ok(if all == 0 { ChecksumStatus::Good { value: carried } } else { ChecksumStatus::Bad { carried, computed } })
+    let good = inet::verifies(&pseudo_header(src, dst, proto, segment.len(), what)?, segment);
+    Ok(if good { ChecksumStatus::Good { value: carried } } else { ChecksumStatus::Bad { carried, computed } })
 }

@@ -1,0 +1,122 @@
+//! The Internet checksum (RFC 1071) and the IP pseudo-header, shared by every layer that uses
+//! them: IPv4's header checksum (RFC 791 §3.1), ICMP (RFC 792), ICMPv6 (RFC 4443 §2.3), UDP
+//! (RFC 768) and TCP (RFC 9293 §3.1).
+//!
+//! The pseudo-header is not sent: both ends rebuild it from the IP addresses, so a segment
+//! delivered to the wrong host, or handed to the wrong protocol, fails its checksum.
+//!
+//! ```text
+//! IPv4 (RFC 768, RFC 9293 §3.1)        IPv6 (RFC 8200 §8.1)
+//! +--------+--------+--------+--------+ +-----------------------------------+
+//! |          source address           | |  source address (16 bytes)        |
+//! +--------+--------+--------+--------+ +-----------------------------------+
+//! |        destination address        | |  destination address (16 bytes)   |
+//! +--------+--------+--------+--------+ +-----------------------------------+
+//! |  zero  |protocol|  segment length | |  upper-layer packet length (32)   |
+//! +--------+--------+--------+--------+ +--------+--------+--------+--------+
+//!                                       |        zero (24)         |next hdr|
+//!                                       +--------------------------+--------+
+//! ```
+
+use std::net::IpAddr;
+
+/// RFC 1071: the one's complement of the one's-complement sum of 16-bit big-endian words, over
+/// `parts` taken as one byte string (a part may end on an odd byte; an odd total is padded with
+/// a zero byte). Over data that carries its own correct checksum, the result is 0 (§1).
+pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u64 = 0;
+    let mut pending: Option<u8> = None;
+    for &b in parts.iter().flat_map(|p| p.iter()) {
+        match pending.take() {
+            Some(hi) => sum += u64::from(u16::from_be_bytes([hi, b])),
+            None => pending = Some(b),
+        }
+    }
+    if let Some(hi) = pending {
+        sum += u64::from(u16::from_be_bytes([hi, 0]));
+    }
+    // RFC 1071 §4.1: fold the carries back in.
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// The pseudo-header for a `len`-byte upper-layer message of protocol `proto` from `src` to
+/// `dst`: 12 bytes for IPv4 (16-bit length), 40 for IPv6 (32-bit length). `None` when the two
+/// addresses are of different families or `len` does not fit the length field.
+pub fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> Option<Vec<u8>> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let len = u16::try_from(len).ok()?;
+            let mut p = Vec::with_capacity(12);
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+            p.extend_from_slice(&[0, proto]);
+            p.extend_from_slice(&len.to_be_bytes());
+            Some(p)
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let len = u32::try_from(len).ok()?;
+            let mut p = Vec::with_capacity(40);
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+            p.extend_from_slice(&len.to_be_bytes());
+            p.extend_from_slice(&[0, 0, 0, proto]);
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The checksum a sender puts in the 2-byte field at `field` of `msg` (an even offset): the
+/// Internet checksum over `prefix` (a pseudo-header, or nothing) and `msg` with that field taken
+/// as zero.
+pub fn compute(prefix: &[u8], msg: &[u8], field: usize) -> u16 {
+    let before = msg.get(..field).unwrap_or(msg);
+    let after = msg.get(field + 2..).unwrap_or(&[]);
+    internet_checksum(&[prefix, before, after])
+}
+
+/// RFC 1071 §1: `msg`, carrying its checksum, verifies when the sum over `prefix` and `msg` is
+/// all ones (so 0x0000 and 0xFFFF both verify where the computed value is 0).
+pub fn verifies(prefix: &[u8], msg: &[u8]) -> bool {
+    internet_checksum(&[prefix, msg]) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn rfc1071_example_and_odd_parts() {
+        // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(internet_checksum(&[&data]), !0xddf2);
+        assert_eq!(internet_checksum(&[&data[..3], &data[3..]]), !0xddf2);
+        assert_eq!(internet_checksum(&[&[0x01]]), !0x0100);
+    }
+
+    #[test]
+    fn compute_then_verify() {
+        let mut msg = vec![8, 0, 0xaa, 0xbb, 0x12, 0x34, 0, 1, b'h', b'i', b'!'];
+        let c = compute(&[], &msg, 2);
+        msg[2..4].copy_from_slice(&c.to_be_bytes());
+        assert!(verifies(&[], &msg));
+        msg[9] ^= 1;
+        assert!(!verifies(&[], &msg));
+    }
+
+    #[test]
+    fn pseudo_headers() {
+        let v4 = pseudo_header(Ipv4Addr::new(192, 0, 2, 1).into(), Ipv4Addr::new(192, 0, 2, 2).into(), 17, 10);
+        assert_eq!(v4.unwrap(), [192, 0, 2, 1, 192, 0, 2, 2, 0, 17, 0, 10]);
+        let a: IpAddr = Ipv6Addr::LOCALHOST.into();
+        let v6 = pseudo_header(a, a, 58, 70_000).unwrap();
+        assert_eq!(v6.len(), 40);
+        assert_eq!(&v6[32..], &[0, 1, 0x11, 0x70, 0, 0, 0, 58]);
+        assert!(pseudo_header(a, Ipv4Addr::LOCALHOST.into(), 6, 1).is_none());
+        assert!(pseudo_header(Ipv4Addr::LOCALHOST.into(), Ipv4Addr::LOCALHOST.into(), 6, 65_536).is_none());
+    }
+}
