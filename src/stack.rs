@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Pdu};
 use crate::layers::l1_physical::{BitRate, LineCode, Physical, PhysicalConfig, Signal};
 use crate::layers::l2_data_link::arp::{ArpPacket, ETHERTYPE_ARP};
-use crate::layers::l2_data_link::{DataLink, DataLinkConfig, VlanTag};
+use crate::layers::l2_data_link::{DataLink, DataLinkConfig, VlanTag, MTU as ETHERNET_MTU};
 use crate::layers::l3_network::{EchoConfig, Network, NetworkConfig};
 use crate::layers::l4_transport::{TcpParams, Transport, TransportConfig, TransportKind};
 use crate::layers::l5_session::SocketSession;
@@ -130,38 +130,25 @@ impl StackConfig {
         self.dont_fragment.unwrap_or(self.transport == TransportKind::Tcp)
     }
 
-    /// Check the configuration as a whole (each layer checks its own part when built).
+    /// Check what spans layers: each layer checks its own part when [`Stack::from_config`]
+    /// builds it (families, MTU minimums, ports, TTL, VLAN, MACs, bit-error rate).
     pub fn validate(&self) -> Result<()> {
-        if self.local.ip.is_ipv4() != self.remote.ip.is_ipv4() {
-            return Err(Error::config(
-                Some(LayerId::Network),
-                format!("source {} and destination {} are not the same IP version", self.local.ip, self.remote.ip),
-            ));
-        }
-        let min = if self.local.ip.is_ipv4() { 68 } else { 1280 };
         if (self.local.ip, self.local.port) == (self.remote.ip, self.remote.port) {
             return Err(Error::config(
                 Some(LayerId::Transport),
                 format!("source and destination are the same endpoint ({}): a dialogue needs two", self.dialogue()),
             ));
         }
-        if self.mtu < min {
-            let rfc = if self.local.ip.is_ipv4() { "RFC 791" } else { "RFC 8200 §5" };
-            return Err(Error::config(
-                Some(LayerId::Network),
-                format!("MTU {} is below the minimum of {min} ({rfc})", self.mtu),
-            ));
-        }
-        if self.mtu > 1500 {
+        if self.mtu > ETHERNET_MTU {
             return Err(Error::config(
                 Some(LayerId::DataLink),
-                format!("MTU {} is above Ethernet's 1500-byte payload limit (IEEE 802.3 §3.2.7)", self.mtu),
+                format!("MTU {} is above Ethernet's {ETHERNET_MTU}-byte payload limit (IEEE 802.3 §3.2.7)", self.mtu),
             ));
         }
-        if !(0.0..=1.0).contains(&self.bit_error_rate) {
+        if self.dont_fragment == Some(true) && self.local.ip.is_ipv6() {
             return Err(Error::config(
-                Some(LayerId::Physical),
-                format!("bit-error rate {} is not a probability between 0 and 1", self.bit_error_rate),
+                Some(LayerId::Network),
+                "IPv6 has no \"don't fragment\" bit: its routers never fragment (RFC 8200 §5)",
             ));
         }
         Ok(())
@@ -262,6 +249,11 @@ impl Stack {
             ts_recent: 0,
         };
         let echo = (cfg.transport == TransportKind::Icmp).then_some(EchoConfig { id: d.echo_id, seq: 1 });
+        let link = DataLinkConfig { local: cfg.local.mac, remote: cfg.remote.mac, vlan: cfg.vlan, promiscuous: false };
+        link.validate()?;
+        let phy =
+            PhysicalConfig { code: cfg.line_code, rate: cfg.rate, bit_error_rate: cfg.bit_error_rate, seed: cfg.seed };
+        phy.validate()?;
         let layers: Vec<Box<dyn Layer>> = vec![
             Box::new(RawApplication),
             Box::new(Presentation),
@@ -284,18 +276,8 @@ impl Stack {
                 echo,
                 promiscuous: false,
             })?),
-            Box::new(DataLink::new(DataLinkConfig {
-                local: cfg.local.mac,
-                remote: cfg.remote.mac,
-                vlan: cfg.vlan,
-                promiscuous: false,
-            })),
-            Box::new(Physical::new(PhysicalConfig {
-                code: cfg.line_code,
-                rate: cfg.rate,
-                bit_error_rate: cfg.bit_error_rate,
-                seed: cfg.seed,
-            })),
+            Box::new(DataLink::new(link)),
+            Box::new(Physical::new(phy)),
         ];
         Stack::new(layers)
     }
@@ -455,6 +437,8 @@ impl Exchange {
     /// As [`Exchange::run`]; with `arp`, the sender first resolves the receiver's MAC address with
     /// an ARP request and reply (IPv4 only: IPv6 uses neighbor discovery).
     pub fn run_with(config: &StackConfig, message: &[u8], arp: bool) -> Result<Exchange> {
+        // The sender first, so that a bad option is reported from the user's side of the dialogue.
+        let mut sender = Stack::from_config(config)?;
         let mut receiver = Stack::from_config(&config.mirror())?;
         let (arp, start) = if arp {
             let x = Exchange::resolve(config, &mut receiver)?;
@@ -464,11 +448,12 @@ impl Exchange {
             (None, Instant::ZERO)
         };
         // The sender's frames go to the MAC address ARP resolved (or the configured neighbour).
-        let mut sender_cfg = config.clone();
         if let Some(a) = &arp {
-            sender_cfg.remote.mac = a.resolved;
+            sender = Stack::from_config(&StackConfig {
+                remote: Endpoint { mac: a.resolved, ..config.remote },
+                ..config.clone()
+            })?;
         }
-        let mut sender = Stack::from_config(&sender_cfg)?;
         let sent = sender.encapsulate(message, start)?;
         let received = receiver.decapsulate(sent.frames.iter().map(|f| f.signal.clone()), end_of(&sent, config));
         Ok(Exchange { config: config.clone(), message: message.to_vec(), arp, sent, received })

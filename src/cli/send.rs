@@ -84,7 +84,7 @@ fn parse_mac(s: &str, option: &str) -> Result<MacAddr> {
     s.parse().map_err(|e| config_err(format!("{option}: {e}")))
 }
 
-/// Turn `send`'s options into a configuration, checking each.
+/// Turn `send`'s options into a configuration: syntax is checked here, meaning by the layers.
 pub fn config(a: &SendArgs) -> Result<StackConfig> {
     let transport = match a.transport.to_ascii_lowercase().as_str() {
         "tcp" => TransportKind::Tcp,
@@ -107,39 +107,19 @@ pub fn config(a: &SendArgs) -> Result<StackConfig> {
     if let Some((ip, port)) = to {
         (cfg.remote.ip, cfg.remote.port) = (ip, port);
     }
-    if cfg.transport != TransportKind::Icmp && cfg.remote.port == 0 {
-        return Err(config_err("destination port 0 is reserved: no socket can listen on it"));
-    }
     if let Some(m) = &a.src_mac {
         cfg.local.mac = parse_mac(m, "--src-mac")?;
     }
     if let Some(m) = &a.dst_mac {
         cfg.remote.mac = parse_mac(m, "--dst-mac")?;
     }
-    if cfg.local.mac.is_multicast() {
-        return Err(config_err(format!(
-            "--src-mac {} is a group address: a station's source MAC must be unicast (IEEE 802.3 §3.2.4)",
-            cfg.local.mac
-        )));
-    }
     if let Some(v) = &a.vlan {
         let id: u16 = parse_num(v, "VLAN ID")?;
-        if !(1..=4094).contains(&id) {
-            return Err(config_err(format!(
-                "VLAN ID {id} is out of range: 1-4094 (0 and 4095 are reserved, IEEE 802.1Q §9.6)"
-            )));
-        }
         let pcp: u8 = a.vlan_pcp.as_deref().map(|p| parse_num(p, "VLAN priority")).transpose()?.unwrap_or(0);
-        if pcp > 7 {
-            return Err(config_err(format!("VLAN priority {pcp} is out of range: 0-7")));
-        }
         cfg.vlan = Some(VlanTag { pcp, dei: false, id });
     }
     cfg.mtu = parse_num(&a.mtu, "MTU")?;
     cfg.ttl = parse_num(&a.ttl, "TTL")?;
-    if cfg.ttl == 0 {
-        return Err(config_err("TTL 0 would be discarded by the first router: use 1-255"));
-    }
     cfg.dont_fragment = if a.df {
         Some(true)
     } else if a.no_df {
@@ -155,6 +135,6 @@ pub fn config(a: &SendArgs) -> Result<StackConfig> {
         .parse()
         .map_err(|_| config_err(format!("bad bit-error rate {:?}: expected a probability like 1e-4", a.ber)))?;
     cfg.seed = parse_num(&a.seed, "seed")?;
-    cfg.validate()?;
+    // Each layer checks the values that are its own when the stacks are built.
     Ok(cfg)
 }

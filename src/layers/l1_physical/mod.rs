@@ -325,6 +325,20 @@ fn check_preamble(code: LineCode, bits: &BitSlice<u8, Lsb0>) -> Result<()> {
     ))
 }
 
+impl PhysicalConfig {
+    /// Check the configuration: the bit-error rate is a probability.
+    pub fn validate(&self) -> Result<()> {
+        let ber = self.bit_error_rate;
+        if !(0.0..=1.0).contains(&ber) {
+            return Err(Error::config(
+                Some(LayerId::Physical),
+                format!("bit error rate {ber} is not a probability in [0, 1]"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The physical layer: one transmitter and receiver on one medium.
 #[derive(Debug, Clone)]
 pub struct Physical {
@@ -377,13 +391,8 @@ impl Layer for Physical {
     }
 
     fn encapsulate(&mut self, sdu: Pdu, cx: &mut Context) -> Result<Vec<Pdu>> {
+        self.cfg.validate()?;
         let ber = self.cfg.bit_error_rate;
-        if !(0.0..=1.0).contains(&ber) {
-            return Err(Error::config(
-                Some(LayerId::Physical),
-                format!("bit error rate {ber} is not a probability in [0, 1]"),
-            ));
-        }
         let (frame, meta) = sdu.into_bytes(LayerId::Physical)?;
         let (code, rate) = (self.cfg.code, self.cfg.rate);
         let mut symbols = encode(code, &frame_bits(&frame));
