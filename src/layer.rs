@@ -4,8 +4,9 @@
 //! Going down, a layer's `encapsulate` turns one SDU from the layer above into one or more PDUs
 //! for the layer below (more than one when IPv4 fragments or TCP segments). Going up, its
 //! `decapsulate` turns one PDU from below into at most one SDU for the layer above (none while a
-//! fragment waits for its siblings). Each call appends one [`Record`](crate::trace::Record) to the
-//! trace for every PDU it produces (down) or consumes (up).
+//! fragment waits for its siblings). Each call appends a [`Record`](crate::trace::Record) to the
+//! trace for every PDU it produces (down) or consumes (up), one per protocol in it (Ethernet and
+//! its 802.1Q tag, IP and its ICMP message).
 
 use crate::error::Result;
 use crate::layers::l1_physical::Signal;

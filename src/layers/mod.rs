@@ -1,5 +1,6 @@
-//! The layers, one module each. Every layer implements [`Layer`](crate::layer::Layer); none of
-//! them does I/O, reads a clock, or imports `sim`, `live`, `cli` or `pnet`.
+//! The layers, one module each, and the Internet checksum they share. Every layer implements
+//! [`Layer`](crate::layer::Layer); none of them does I/O, reads a clock, or imports `cli`,
+//! `pcap`, `render` or `pnet` (nor the simulator or live mode, when those exist).
 
 pub mod checksum;
 pub mod l1_physical;
