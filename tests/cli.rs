@@ -11,6 +11,34 @@ fn demo_tree() {
 }
 
 #[test]
+fn demo_hex() {
+    insta::assert_snapshot!("demo_hex", osilab_ok(&["demo", "--format", "hex"]));
+}
+
+#[test]
+fn demo_bits() {
+    insta::assert_snapshot!("demo_bits", osilab_ok(&["demo", "--format", "bits"]));
+}
+
+#[test]
+fn demo_json() {
+    let out = osilab_ok(&["demo", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["delivered"], "Olá, sala!");
+    assert_eq!(v["intact"], true);
+    insta::assert_snapshot!("demo_json", out);
+}
+
+#[test]
+fn send_icmp_hex_both_families() {
+    insta::assert_snapshot!("send_icmp4_hex", osilab_ok(&["send", "--transport", "icmp", "ping", "--format", "hex"]));
+    insta::assert_snapshot!(
+        "send_icmp6_hex",
+        osilab_ok(&["send", "--transport", "icmp", "--to", "2001:db8::2", "ping", "--format", "hex"])
+    );
+}
+
+#[test]
 fn send_tree() {
     insta::assert_snapshot!("send_tree", osilab_ok(&["send", "hello"]));
 }
