@@ -389,7 +389,7 @@ impl Stack {
     }
 }
 
-/// An ARP exchange before the message (RFC 826): the sender broadcasts "who has <ip>?", the
+/// An ARP exchange before the message (RFC 826): the sender broadcasts "who has `<ip>`?", the
 /// receiver's stack answers with its MAC, and the sender sends the message to that MAC.
 #[derive(Debug, Clone)]
 pub struct ArpExchange {

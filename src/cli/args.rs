@@ -1,4 +1,6 @@
-//! Command-line arguments.
+//! Command-line arguments. The doc comments are `--help` text, written for a terminal: their
+//! `[ADDR]` brackets are literal, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
