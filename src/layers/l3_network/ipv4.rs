@@ -335,6 +335,13 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
                 cx.trace.push(r);
                 return Ok(None);
             }
+            // RFC 1122 §3.3.2: the buffer is the host's to bound; the datagram is given up, as
+            // on eviction, and this fragment with it.
+            Ok(Outcome::Abandoned(gone)) => {
+                r.notes.push(super::expired_note(&gone));
+                cx.trace.push(r);
+                return Ok(None);
+            }
             Ok(Outcome::Complete(done)) => {
                 r.notes.push(format!("reassembled from {} fragments ({} bytes)", done.fragments, done.data.len()));
                 done.data
@@ -367,6 +374,14 @@ pub(super) fn held_note(received: usize, total: Option<usize>) -> String {
 pub(super) fn problem_error(p: &Problem, at: usize) -> Error {
     let at = at + field::FLAGS_FRAG;
     match p {
+        Problem::EmptyNotLast { offset } => Error::invalid(
+            L3,
+            PROTO,
+            at,
+            "fragment length (RFC 791 §3.2: fragments other than the last carry 8-byte blocks)",
+            "at least 8 bytes of data when MF is set",
+            format!("an empty fragment at payload offset {offset} with MF set: it makes no progress"),
+        ),
         Problem::NotMultipleOf8 { len } => Error::invalid(
             L3,
             PROTO,

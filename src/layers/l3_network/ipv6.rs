@@ -335,6 +335,13 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
                     cx.trace.push(r);
                     return Ok(None);
                 }
+                // RFC 1122 §3.3.2: the buffer is the host's to bound; the datagram is given up, as
+                // on eviction, and this fragment with it.
+                Ok(Outcome::Abandoned(gone)) => {
+                    r.notes.push(super::expired_note(&gone));
+                    cx.trace.push(r);
+                    return Ok(None);
+                }
                 Ok(Outcome::Complete(done)) => {
                     r.notes.push(format!("reassembled from {} fragments ({} bytes)", done.fragments, done.data.len()));
                     (done.data, done.proto)
@@ -366,6 +373,14 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
 fn problem_error(p: &Problem, at: usize) -> Error {
     let at = at + 2;
     match p {
+        Problem::EmptyNotLast { offset } => Error::invalid(
+            L3,
+            PROTO,
+            at,
+            "fragment length (RFC 8200 §4.5: a fragment with M = 1 carries a multiple of 8 bytes)",
+            "at least 8 bytes of data when M is set",
+            format!("an empty fragment at payload offset {offset} with M set: it makes no progress"),
+        ),
         Problem::NotMultipleOf8 { len } => Error::invalid(
             L3,
             PROTO,
@@ -447,7 +462,11 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
     if let Some(fh) = frag {
         let fnxt = fh.next_header.0;
         let units = fh.fragment_offset.value();
-        f.push(Field::text("ipv6.fraghdr", "Fragment Header for IPv6", format!("{FRAGMENT_HEADER_LEN} bytes")));
+        // A subtree heading with no value of its own: `tshark -T fields` prints its name.
+        f.push(
+            Field::text("ipv6.fraghdr", "Fragment Header for IPv6", "ipv6.fraghdr")
+                .shown(format!("{FRAGMENT_HEADER_LEN} bytes")),
+        );
         f.push(Field::uint("ipv6.fraghdr.nxt", "Next header", fnxt).shown(proto_shown(fnxt)).depth(1));
         f.push(
             Field::uint("ipv6.fraghdr.offset", "Offset", units)

@@ -24,6 +24,15 @@ pub const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(60);
 /// buffer, as every real stack has, so that arbitrary input cannot exhaust memory).
 pub const MAX_DATAGRAMS: usize = 64;
 
+/// At most this many distinct fragments are held for one datagram; one more abandons the
+/// datagram (reported like an eviction). Fragments carry at least 8 bytes each (RFC 791 §3.2), so
+/// an IPv6 packet never needs more than 8192, but IPv4 accepts overlapping fragments with the same
+/// bytes, and without a bound a sender could make every arrival cost more than the last.
+pub const MAX_PIECES: usize = 1024;
+
+/// The [`Expired::reason`] of a datagram abandoned at [`MAX_PIECES`].
+pub const TOO_MANY_PIECES: &str = "abandoned after more than 1024 fragments";
+
 /// What identifies the fragments of one datagram.
 ///
 /// RFC 791 §3.2: source, destination, protocol and identification. RFC 8200 §4.5: source,
@@ -74,6 +83,8 @@ pub enum Outcome {
     Duplicate { received: usize, total: Option<usize> },
     /// The datagram is complete.
     Complete(Reassembled),
+    /// The datagram already held [`MAX_PIECES`] fragments: it is abandoned with this one.
+    Abandoned(Expired),
 }
 
 /// A complete datagram.
@@ -90,6 +101,9 @@ pub struct Reassembled {
 /// Why a fragment was refused (the datagram's buffer is then discarded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
+    /// RFC 791 §3.2 / RFC 8200 §4.5: fragments carry data in 8-byte blocks, and one with more to
+    /// follow and no data makes no progress (`offset` is where it claims to be in the payload).
+    EmptyNotLast { offset: usize },
     /// RFC 791 §3.2 / RFC 8200 §4.5: a fragment with more to follow must carry a multiple of 8 bytes.
     NotMultipleOf8 { len: usize },
     /// The reassembled payload would exceed `limit` bytes (RFC 791: 65535 − header; RFC 8200 §4.5).
@@ -113,8 +127,13 @@ struct Buffer {
     first_seen: Instant,
     holes: Vec<Hole>,
     data: Vec<u8>,
-    /// The byte ranges received so far (for overlap checks).
+    /// The byte ranges received so far (for overlap checks), sorted by start as they arrive.
     pieces: Vec<Range<usize>>,
+    /// Bytes covered by `pieces` (IPv4 pieces may overlap: each byte counted once), kept as
+    /// pieces arrive.
+    received: usize,
+    /// The furthest end of any piece.
+    max_end: usize,
     total: Option<usize>,
     proto: Option<u8>,
 }
@@ -126,25 +145,11 @@ impl Buffer {
             holes: vec![Hole { first: 0, last: usize::MAX }],
             data: Vec::new(),
             pieces: Vec::new(),
+            received: 0,
+            max_end: 0,
             total: None,
             proto: None,
         }
-    }
-
-    fn received(&self) -> usize {
-        // Pieces may overlap (IPv4 same-byte overlaps): count the bytes covered, not the sum.
-        let mut ranges: Vec<Range<usize>> = self.pieces.clone();
-        ranges.sort_by_key(|r| r.start);
-        let mut covered = 0;
-        let mut end = 0;
-        for r in ranges {
-            let start = r.start.max(end);
-            if r.end > start {
-                covered += r.end - start;
-                end = r.end;
-            }
-        }
-        covered
     }
 }
 
@@ -183,7 +188,7 @@ impl Reassembler {
         self.buffers.retain(|key, b| {
             let keep = now - b.first_seen <= REASSEMBLY_TIMEOUT;
             if !keep {
-                gone.push(Expired { key: *key, received: b.received(), reason: "timed out" });
+                gone.push(Expired { key: *key, received: b.received, reason: "timed out" });
             }
             keep
         });
@@ -200,19 +205,25 @@ impl Reassembler {
         limit: usize,
         policy: OverlapPolicy,
     ) -> (Result<Outcome, Problem>, Option<Expired>) {
+        // What is wrong with the fragment alone is found before any buffer is made or evicted for
+        // it; the datagram it belongs to, if held, is discarded as for any other problem.
+        if let Err(p) = check_alone(frag, limit) {
+            self.buffers.remove(&key);
+            return (Err(p), None);
+        }
         let mut evicted = None;
         if !self.buffers.contains_key(&key) && self.buffers.len() >= MAX_DATAGRAMS {
             let oldest = self.buffers.iter().min_by_key(|(_, b)| b.first_seen).map(|(k, _)| *k);
             if let Some(k) = oldest {
                 if let Some(b) = self.buffers.remove(&k) {
-                    evicted = Some(Expired { key: k, received: b.received(), reason: "evicted" });
+                    evicted = Some(Expired { key: k, received: b.received, reason: "evicted" });
                 }
             }
         }
         let buf = self.buffers.entry(key).or_insert_with(|| Buffer::new(now));
-        let result = add(buf, frag, limit, policy);
+        let result = add(buf, key, frag, policy);
         match &result {
-            Err(_) | Ok(Outcome::Complete(_)) => {
+            Err(_) | Ok(Outcome::Complete(_) | Outcome::Abandoned(_)) => {
                 self.buffers.remove(&key);
             }
             Ok(_) => {}
@@ -221,9 +232,17 @@ impl Reassembler {
     }
 }
 
-fn add(buf: &mut Buffer, frag: Fragment<'_>, limit: usize, policy: OverlapPolicy) -> Result<Outcome, Problem> {
-    let start = frag.offset;
-    let end = start.saturating_add(frag.data.len());
+/// The checks that need no other fragment.
+fn check_alone(frag: Fragment<'_>, limit: usize) -> Result<(), Problem> {
+    let end = frag.offset.saturating_add(frag.data.len());
+    // RFC 791 §3.2: "the fragment offset is measured in units of 8 octets", so every fragment
+    // but the last carries data in 8-octet blocks; one with MF = 1 and no data at all carries
+    // none and makes no progress (RFC 8200 §4.5: a fragment with M = 1 carries a multiple of 8
+    // bytes, and an empty one is no fragment of anything). Refused, so that such fragments
+    // cannot pile up in a buffer.
+    if frag.more && frag.data.is_empty() {
+        return Err(Problem::EmptyNotLast { offset: frag.offset });
+    }
     // RFC 791 §3.2 (fragments carry 8-octet blocks) and RFC 8200 §4.5 (a fragment with M = 1
     // whose length is not a multiple of 8 is discarded).
     if frag.more && frag.data.len() % 8 != 0 {
@@ -232,34 +251,56 @@ fn add(buf: &mut Buffer, frag: Fragment<'_>, limit: usize, policy: OverlapPolicy
     if end > limit {
         return Err(Problem::TooLong { end, limit });
     }
+    Ok(())
+}
+
+fn add(buf: &mut Buffer, key: Key, frag: Fragment<'_>, policy: OverlapPolicy) -> Result<Outcome, Problem> {
+    let start = frag.offset;
+    let end = start.saturating_add(frag.data.len());
     if let Some(total) = buf.total {
         if end > total || (!frag.more && end != total) {
             return Err(Problem::BeyondEnd { end, total });
         }
     }
-    if !frag.more {
-        if let Some(max_end) = buf.pieces.iter().map(|r| r.end).max() {
-            if max_end > end {
-                return Err(Problem::BeyondEnd { end: max_end, total: end });
-            }
-        }
+    if !frag.more && buf.max_end > end {
+        return Err(Problem::BeyondEnd { end: buf.max_end, total: end });
     }
-    // Overlaps with what is already held.
-    for piece in &buf.pieces {
+    // Overlaps with what is already held: only pieces that start before this one ends can
+    // overlap it (pieces are sorted by start). `buf.data` agrees with every piece, so each byte
+    // of the fragment is compared with it once, however many pieces cover it (`checked` is where
+    // the comparison has reached).
+    let before_end = buf.pieces.partition_point(|p| p.start < end);
+    let mut exact = false;
+    let mut checked = start;
+    for piece in &buf.pieces[..before_end] {
         let lo = start.max(piece.start);
         let hi = end.min(piece.end);
         if lo >= hi {
             continue;
         }
-        let exact = piece.start == start && piece.end == end && buf.data.get(start..end) == Some(frag.data);
-        if exact {
-            return Ok(Outcome::Duplicate { received: buf.received(), total: buf.total });
-        }
-        let same = buf.data.get(lo..hi) == frag.data.get(lo - start..hi - start);
-        if policy == OverlapPolicy::ExactDuplicateOnly || !same {
+        let from = lo.max(checked);
+        let same = from >= hi || buf.data.get(from..hi) == frag.data.get(from - start..hi - start);
+        checked = checked.max(hi);
+        let this_exact = same && piece.start == start && piece.end == end;
+        // IPv4 (RFC 791 §3.2) accepts overlaps that repeat the same bytes; RFC 8200 §4.5 and
+        // RFC 5722 accept only an exact duplicate.
+        if !same || (policy == OverlapPolicy::ExactDuplicateOnly && !this_exact) {
             return Err(Problem::Overlap { at: lo, earlier: piece.clone() });
         }
+        exact |= this_exact;
     }
+    if exact {
+        return Ok(Outcome::Duplicate { received: buf.received, total: buf.total });
+    }
+    // RFC 1122 §3.3.2 leaves buffer management to the host: one fragment beyond the bound
+    // abandons the datagram.
+    if buf.pieces.len() >= MAX_PIECES {
+        return Ok(Outcome::Abandoned(Expired { key, received: buf.received, reason: TOO_MANY_PIECES }));
+    }
+    // The bytes this fragment adds: its overlap with each RFC 815 hole (holes are exactly the
+    // bytes not yet received, so no piece is counted twice).
+    buf.received +=
+        buf.holes.iter().map(|h| end.min(h.last.saturating_add(1)).saturating_sub(start.max(h.first))).sum::<usize>();
     // Store the bytes.
     if buf.data.len() < end {
         buf.data.resize(end, 0);
@@ -267,7 +308,9 @@ fn add(buf: &mut Buffer, frag: Fragment<'_>, limit: usize, policy: OverlapPolicy
     if let Some(dst) = buf.data.get_mut(start..end) {
         dst.copy_from_slice(frag.data);
     }
-    buf.pieces.push(start..end);
+    let at = buf.pieces.partition_point(|p| p.start <= start);
+    buf.pieces.insert(at, start..end);
+    buf.max_end = buf.max_end.max(end);
     if start == 0 {
         buf.proto = Some(frag.proto);
     }
@@ -310,7 +353,7 @@ fn add(buf: &mut Buffer, frag: Fragment<'_>, limit: usize, policy: OverlapPolicy
             data.truncate(total);
             Ok(Outcome::Complete(Reassembled { data, fragments: buf.pieces.len(), proto: buf.proto.unwrap_or(0) }))
         }
-        total => Ok(Outcome::Held { received: buf.received(), total }),
+        total => Ok(Outcome::Held { received: buf.received, total }),
     }
 }
 
@@ -344,6 +387,80 @@ mod tests {
         assert_eq!(done.data, [[1; 8], [2; 8], [3; 8]].concat().into_iter().chain([4; 3]).collect::<Vec<u8>>());
         assert_eq!((done.fragments, done.proto), (4, 17));
         assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn an_empty_fragment_with_more_to_follow_is_refused() {
+        let mut r = Reassembler::new();
+        assert_eq!(put(&mut r, 8, &[], true), Err(Problem::EmptyNotLast { offset: 8 }));
+        assert_eq!(r.pending(), 0, "no buffer is made for it");
+        // Refused alongside a held datagram, it discards that datagram as any refusal does.
+        assert!(put(&mut r, 0, &[1; 8], true).is_ok());
+        assert_eq!(put(&mut r, 16, &[], true), Err(Problem::EmptyNotLast { offset: 16 }));
+        assert_eq!(r.pending(), 0);
+        // An empty last fragment still tells where the datagram ends.
+        assert!(put(&mut r, 0, &[1; 8], true).is_ok());
+        let Ok(Outcome::Complete(done)) = put(&mut r, 8, &[], false) else { panic!("not complete") };
+        assert_eq!((done.data, done.fragments), (vec![1; 8], 2));
+    }
+
+    #[test]
+    fn a_refused_fragment_evicts_nothing() {
+        let mut r = Reassembler::new();
+        for id in 0..MAX_DATAGRAMS as u32 {
+            let frag = Fragment { offset: 0, data: &[0; 8], more: true, proto: 17 };
+            assert!(r.insert(Key { id, ..KEY }, Instant::ZERO, frag, 65515, OverlapPolicy::SameBytes).0.is_ok());
+        }
+        for data in [&[][..], &[0; 12][..]] {
+            let frag = Fragment { offset: 8, data, more: true, proto: 17 };
+            let (res, evicted) = r.insert(Key { id: 999, ..KEY }, Instant::ZERO, frag, 65515, OverlapPolicy::SameBytes);
+            assert!(res.is_err());
+            assert_eq!(evicted, None);
+            assert_eq!(r.pending(), MAX_DATAGRAMS);
+        }
+    }
+
+    #[test]
+    fn received_counts_overlapping_bytes_once_and_pieces_stay_sorted() {
+        let mut r = Reassembler::new();
+        let data: Vec<u8> = (0..48).collect();
+        assert_eq!(put(&mut r, 32, &data[32..40], true), Ok(Outcome::Held { received: 8, total: None }));
+        assert_eq!(put(&mut r, 8, &data[8..24], true), Ok(Outcome::Held { received: 24, total: None }));
+        // 0..16 overlaps 8..24 with the same bytes: 8 new bytes, not 16.
+        assert_eq!(put(&mut r, 0, &data[..16], true), Ok(Outcome::Held { received: 32, total: None }));
+        // Covered twice over (0..16 and 8..24): nothing new.
+        assert_eq!(put(&mut r, 8, &data[8..16], true), Ok(Outcome::Held { received: 32, total: None }));
+        // Sorted by start; equal starts keep their order of arrival.
+        assert_eq!(r.buffers[&KEY].pieces, [0..16, 8..24, 8..16, 32..40]);
+        assert_eq!(put(&mut r, 8, &data[8..24], true), Ok(Outcome::Duplicate { received: 32, total: None }));
+        // The last fragment, overlapping 32..40: 8 new bytes at 40..48, the end known.
+        assert_eq!(put(&mut r, 24, &data[24..48], false).map(|o| matches!(o, Outcome::Complete(_))), Ok(true));
+        // Different bytes under a later piece are still found.
+        assert!(put(&mut r, 0, &data[..16], true).is_ok());
+        assert!(put(&mut r, 8, &data[8..24], true).is_ok());
+        let mut bad = data[..24].to_vec();
+        bad[20] ^= 1;
+        assert_eq!(put(&mut r, 0, &bad, true), Err(Problem::Overlap { at: 8, earlier: 8..24 }));
+    }
+
+    #[test]
+    fn too_many_pieces_abandon_the_datagram() {
+        assert!(TOO_MANY_PIECES.contains(&MAX_PIECES.to_string()));
+        let mut r = Reassembler::new();
+        // IPv4 takes overlaps with the same bytes: 0..8, 0..16, ... are all distinct pieces.
+        let zeros = vec![0u8; 8 * (MAX_PIECES + 1)];
+        for i in 1..=MAX_PIECES {
+            let got = put(&mut r, 0, &zeros[..8 * i], true);
+            assert_eq!(got, Ok(Outcome::Held { received: 8 * i, total: None }), "piece {i}");
+        }
+        // At the bound an exact duplicate is still only a duplicate...
+        assert_eq!(put(&mut r, 0, &zeros[..8], true), Ok(Outcome::Duplicate { received: 8192, total: None }));
+        // ...and one more piece abandons the datagram.
+        let got = put(&mut r, 0, &zeros, true);
+        assert_eq!(got, Ok(Outcome::Abandoned(Expired { key: KEY, received: 8192, reason: TOO_MANY_PIECES })));
+        assert_eq!(r.pending(), 0);
+        // The next fragment of that datagram starts afresh.
+        assert_eq!(put(&mut r, 0, &zeros[..8], true), Ok(Outcome::Held { received: 8, total: None }));
     }
 
     #[test]

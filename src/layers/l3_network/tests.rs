@@ -392,6 +392,54 @@ fn ipv4_reassembly_times_out() {
 }
 
 #[test]
+fn an_empty_fragment_with_more_to_follow_is_refused() {
+    // IPv4: MF = 1, offset 16, no data. The error names L3 and the Flags / Fragment Offset field.
+    let mut net = peer(&v4());
+    let mut cx = Context::default();
+    assert!(net.decapsulate(raw(v4_fragment(0, true, &[1; 8]), 0x0800), &mut cx).unwrap().is_none());
+    let e = net.decapsulate(raw(v4_fragment(16, true, &[]), 0x0800), &mut cx).unwrap_err();
+    assert_eq!((e.layer, e.protocol, e.offset), (Some(LayerId::Network), "IPv4", Some(ETH + 6)));
+    assert_eq!(
+        e.to_string(),
+        "L3 network (IPv4) at byte 20: bad fragment length (RFC 791 §3.2: fragments other than the last carry \
+         8-byte blocks): expected at least 8 bytes of data when MF is set, found an empty fragment at payload \
+         offset 16 with MF set: it makes no progress"
+    );
+    assert_eq!(cx.trace.records[1].notes, [format!("fragment refused, datagram discarded: {e}")]);
+    assert_eq!(net.pending_reassemblies(), 0);
+    assert!(!net.holding());
+    // IPv6: M = 1, no data; the error is at the Fragment header's offset field.
+    let mut net = peer(&v6());
+    let e = net.decapsulate(raw(v6_fragment(8, true, &[]), 0x86dd), &mut Context::default()).unwrap_err();
+    assert_eq!((e.layer, e.protocol, e.offset), (Some(LayerId::Network), "IPv6", Some(ETH + 42)));
+    assert!(e.to_string().contains("an empty fragment at payload offset 8 with M set"), "{e}");
+    assert_eq!(net.pending_reassemblies(), 0);
+}
+
+#[test]
+fn a_datagram_in_too_many_fragments_is_abandoned() {
+    use super::reassembly::MAX_PIECES;
+    let mut net = peer(&v4());
+    let mut cx = Context::default();
+    // Overlapping fragments with the same bytes are accepted (RFC 791 §3.2), each a new piece.
+    let zeros = vec![0u8; 8 * (MAX_PIECES + 1)];
+    for i in 1..=MAX_PIECES {
+        assert!(net.decapsulate(raw(v4_fragment(0, true, &zeros[..8 * i]), 0x0800), &mut cx).unwrap().is_none());
+    }
+    assert!(net.holding());
+    let mut cx = Context::default();
+    let got = net.decapsulate(raw(v4_fragment(0, true, &zeros), 0x0800), &mut cx).unwrap();
+    assert!(got.is_none());
+    assert_eq!(
+        cx.trace.records[0].notes,
+        ["reassembly of datagram 192.0.2.1 → 192.0.2.2 id 0x7 abandoned after more than 1024 fragments (8192 \
+          bytes discarded; RFC 1122 §3.3.2)"]
+    );
+    assert_eq!(net.pending_reassemblies(), 0);
+    assert!(!net.holding());
+}
+
+#[test]
 fn ipv4_trims_ethernet_padding() {
     let c = v4();
     let out = send(&c, b"hi", 17);

@@ -130,7 +130,7 @@ impl Transport {
         }
         Ok(Transport {
             snd_nxt: cfg.tcp.snd_nxt,
-            recv: RecvQueue::new(cfg.tcp.rcv_nxt),
+            recv: RecvQueue::new(cfg.tcp.rcv_nxt, u32::from(cfg.tcp.window)),
             ts_recent: cfg.tcp.ts_recent,
             cfg,
         })
@@ -472,16 +472,27 @@ impl Transport {
         }))
     }
 
-    /// RFC 9293 §3.10.7.4 for a synchronized connection, data part: returns the bytes that go
-    /// up now, and says what happened in the record's notes.
+    /// RFC 9293 §3.10.7.4 for a synchronized connection: returns the bytes that go up now, and
+    /// says what happened in the record's notes. The steps run in the RFC's order: the sequence
+    /// number (acceptability), RST, SYN, the ACK field, then the segment text and FIN.
     fn receive_segment(&mut self, seg: &TcpSegment, r: &mut Record) -> Option<Vec<u8>> {
         let rcv_nxt = self.recv.rcv_nxt();
         let rel = |s: u32| s.wrapping_sub(self.cfg.tcp.rcv_nxt.wrapping_sub(1));
-        if seg.flags.contains(TcpFlags::RST) || seg.flags.contains(TcpFlags::SYN) {
+        let rst = seg.flags.contains(TcpFlags::RST);
+        // First step, "check sequence number": SEG.LEN counts the data and one for each of SYN
+        // and FIN (RFC 9293 §3.4).
+        let seg_len = seg.payload.len() as u32
+            + u32::from(seg.flags.contains(TcpFlags::SYN))
+            + u32::from(seg.flags.contains(TcpFlags::FIN));
+        if !self.recv.acceptable(seg.seq, seg_len) {
+            r.notes.push(self.unacceptable_note(seg, seg_len, rst));
+            return None;
+        }
+        if rst || seg.flags.contains(TcpFlags::SYN) {
             r.notes.push(format!(
                 "{} on an established connection: handled by the connection state machine (not built yet); \
                  no data delivered",
-                if seg.flags.contains(TcpFlags::RST) { "RST" } else { "SYN" }
+                if rst { "RST" } else { "SYN" }
             ));
             return None;
         }
@@ -490,7 +501,21 @@ impl Transport {
             r.notes.push("ACK bit off on an established connection: dropped (RFC 9293 §3.10.7.4)".into());
             return None;
         }
-        // RFC 7323 §4.3: remember the peer's TSval to echo, from segments that are in order.
+        // Fifth step, ESTABLISHED: "If the ACK acknowledges something not yet sent (SEG.ACK >
+        // SND.NXT), then send an ACK, drop the segment, and return" (RFC 9293 §3.10.7.4).
+        if reassembly::seq_lt(self.snd_nxt, seg.ack) {
+            r.notes.push(format!(
+                "ACK {} (relative {}) acknowledges data never sent: SND.NXT is {} (relative {}): dropped; \
+                 a real TCP would answer with an ACK (RFC 9293 §3.10.7.4)",
+                seg.ack,
+                seg.ack.wrapping_sub(self.cfg.tcp.snd_nxt.wrapping_sub(1)),
+                self.snd_nxt,
+                self.snd_nxt.wrapping_sub(self.cfg.tcp.snd_nxt.wrapping_sub(1)),
+            ));
+            return None;
+        }
+        // RFC 7323 §4.3: remember the peer's TSval to echo, from acceptable segments that are in
+        // order.
         if let Some((tsval, _)) = seg.timestamps() {
             if reassembly::seq_le(seg.seq, rcv_nxt) && reassembly::seq_le(self.ts_recent, tsval) {
                 self.ts_recent = tsval;
@@ -516,6 +541,7 @@ impl Transport {
                 None
             }
         } else {
+            let end = seg.seq.wrapping_add(seg.payload.len() as u32);
             match self.recv.arrive(seg.seq, &seg.payload) {
                 Arrival::Deliver { data, own, from_held, trimmed } => {
                     if trimmed > 0 {
@@ -545,14 +571,33 @@ impl Transport {
                     ));
                     return None;
                 }
+                Arrival::DuplicateOfHeld { waiting_for } => {
+                    r.notes.push(format!(
+                        "duplicate of held data: seq {}..{} (relative {}..{}) is held already, still waiting \
+                         for seq {waiting_for} (relative {}); not stored again",
+                        seg.seq,
+                        end,
+                        rel(seg.seq),
+                        rel(end),
+                        rel(waiting_for)
+                    ));
+                    return None;
+                }
+                // Data wholly before RCV.NXT with its FIN at RCV.NXT (the only acceptable way to
+                // get here): nothing to deliver, the FIN below still counts.
                 Arrival::Duplicate => {
                     r.notes.push(format!(
-                        "duplicate: seq {}..{} (relative {}..{}) was delivered already (a retransmission); dropped",
+                        "duplicate: seq {}..{} (relative {}..{}) was delivered already (a retransmission)",
                         seg.seq,
-                        seg.seq.wrapping_add(seg.payload.len() as u32),
+                        end,
                         rel(seg.seq),
-                        rel(seg.seq.wrapping_add(seg.payload.len() as u32))
+                        rel(end)
                     ));
+                    None
+                }
+                // Checked above; kept so that the queue's own answer is never lost.
+                Arrival::OutsideWindow => {
+                    r.notes.push(self.unacceptable_note(seg, seg_len, false));
                     return None;
                 }
                 Arrival::Dropped => {
@@ -570,6 +615,35 @@ impl Transport {
             r.notes.push("FIN: the peer has no more data to send (closing is the state machine's job)".into());
         }
         data
+    }
+
+    /// Why a segment failed RFC 9293 §3.10.7.4's acceptability test: "seq a..b (relative ..)
+    /// … outside the receive window [RCV.NXT, RCV.NXT+RCV.WND): dropped; …".
+    fn unacceptable_note(&self, seg: &TcpSegment, seg_len: u32, rst: bool) -> String {
+        let rel = |s: u32| s.wrapping_sub(self.cfg.tcp.rcv_nxt.wrapping_sub(1));
+        let (lo, hi) = self.recv.window();
+        let end = seg.seq.wrapping_add(seg_len);
+        let what = if seg_len == 0 {
+            format!("seq {} (relative {}), no data,", seg.seq, rel(seg.seq))
+        } else if reassembly::seq_le(end, lo) {
+            // RFC 9293 §3.10.7.4: old duplicates are unacceptable too; the ACK a real TCP sends
+            // tells the peer what did arrive.
+            format!(
+                "duplicate: seq {}..{} (relative {}..{}) was delivered already (a retransmission),",
+                seg.seq,
+                end,
+                rel(seg.seq),
+                rel(end)
+            )
+        } else {
+            format!("seq {}..{} (relative {}..{})", seg.seq, end, rel(seg.seq), rel(end))
+        };
+        let zero =
+            if self.recv.rcv_wnd() == 0 { " (the window is zero: only an empty segment at RCV.NXT fits)" } else { "" };
+        // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply
+        // (unless the RST bit is set, if so drop the segment and return)".
+        let answer = if rst { "an RST is never answered" } else { "a real TCP would answer with an ACK" };
+        format!("{what} outside the receive window [{lo}, {hi}): dropped; {answer}{zero}")
     }
 }
 

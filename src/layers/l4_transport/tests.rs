@@ -197,7 +197,7 @@ fn tcp_known_bytes_with_linux_timestamps() {
     assert_eq!(r.summary, "51000 → 3000 [PSH, ACK] Seq=1 Ack=1 Win=502 Len=11 TSval=5 TSecr=9");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead, r.part), (0..32, 11, 32, None));
     assert_eq!(r.field("tcp.flags").unwrap().shown, "0x018 (PSH, ACK)");
-    assert_eq!(field(r, "tcp.flags").to_string(), "0x018");
+    assert_eq!(field(r, "tcp.flags").to_string(), "0x0018", "the value as tshark -T fields prints it");
     assert_eq!(field(r, "tcp.checksum").to_string(), "0x802a");
     assert_eq!(*field(r, "tcp.seq_raw"), Value::Uint(1001));
     assert_eq!(*field(r, "tcp.ack_raw"), Value::Uint(2000));
@@ -400,7 +400,9 @@ fn an_empty_sdu_is_one_segment_without_data() {
 
 #[test]
 fn out_of_order_is_held_and_duplicates_are_dropped() {
-    let c = cfg(TransportKind::Tcp, false);
+    let mut c = cfg(TransportKind::Tcp, false);
+    // A window that covers all three segments (RFC 9293 §3.10.7.4: beyond it they are dropped).
+    c.tcp.window = 64240;
     let msg: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
     let (out, _) = send(&c, &msg, 0);
     let mut rx = Transport::new(mirror(&c)).unwrap();
@@ -431,7 +433,7 @@ fn out_of_order_is_held_and_duplicates_are_dropped() {
 
 #[test]
 fn overlapping_retransmission_is_trimmed() {
-    let mut q = RecvQueue::new(100);
+    let mut q = RecvQueue::new(100, 65535);
     assert!(matches!(q.arrive(100, b"abcd"), Arrival::Deliver { .. }));
     // Bytes 102..108: 102 and 103 were delivered already.
     let Arrival::Deliver { data, trimmed, .. } = q.arrive(102, b"cdefgh") else { panic!() };
@@ -442,13 +444,283 @@ fn overlapping_retransmission_is_trimmed() {
 #[test]
 fn receive_queue_works_across_the_sequence_wrap() {
     let start = u32::MAX - 2;
-    let mut q = RecvQueue::new(start);
+    let mut q = RecvQueue::new(start, 65535);
     assert_eq!(q.arrive(start.wrapping_add(4), b"efgh"), Arrival::Held { waiting_for: start });
     assert_eq!(q.sack_blocks(), [(1, 5)]);
     let Arrival::Deliver { data, from_held, .. } = q.arrive(start, b"abcd") else { panic!() };
     assert_eq!((data.as_slice(), from_held), (&b"abcdefgh"[..], 1));
     assert_eq!(q.rcv_nxt(), 5);
     assert_eq!(q.arrive(start, b"ab"), Arrival::Duplicate);
+}
+
+// ---------------------------------------------------------------- receive acceptability (RFC 9293 §3.10.7.4)
+
+/// The receiver of `cfg(Tcp, false)`: RCV.NXT 1001, RCV.WND 502 (window [1001, 1503)), SND.NXT
+/// 2000; relative numbers count from 1000.
+fn receiver(window: u16) -> Transport {
+    let mut c = mirror(&cfg(TransportKind::Tcp, false));
+    c.tcp.window = window;
+    Transport::new(c).unwrap()
+}
+
+/// A segment from the sender (192.0.2.1:51000) to the receiver, as L3 hands it up.
+fn seg_up(seq: u32, ack: u32, flags: TcpFlags, payload: &[u8]) -> Pdu {
+    let seg = TcpSegment {
+        src_port: 51000,
+        dst_port: 3000,
+        seq,
+        ack,
+        flags,
+        window: 502,
+        urgent: 0,
+        options: vec![],
+        payload: payload.to_vec(),
+    };
+    raw_up(seg.emit(A4, B4).unwrap(), Some(6), A4, B4)
+}
+
+/// Decapsulate one segment; the result and the notes of its one record.
+fn arrive_at(rx: &mut Transport, p: Pdu) -> (Option<Vec<u8>>, Vec<String>) {
+    let mut cx = Context::default();
+    let got = rx.decapsulate(p, &mut cx).unwrap().map(|d| bytes(&d));
+    assert_eq!(cx.trace.records.len(), 1, "one record per segment, delivered or dropped");
+    (got, cx.trace.records[0].notes.clone())
+}
+
+#[test]
+fn acceptability_follows_the_rfc_9293_table() {
+    use reassembly::acceptable;
+    // SEG.LEN 0, RCV.WND 0: only SEG.SEQ = RCV.NXT.
+    assert!(acceptable(100, 0, 100, 0));
+    assert!(!acceptable(100, 0, 101, 0));
+    assert!(!acceptable(100, 0, 99, 0));
+    // SEG.LEN 0, RCV.WND > 0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND.
+    assert!(acceptable(100, 10, 100, 0));
+    assert!(acceptable(100, 10, 109, 0));
+    assert!(!acceptable(100, 10, 110, 0));
+    assert!(!acceptable(100, 10, 99, 0));
+    // SEG.LEN > 0, RCV.WND 0: never, not even at RCV.NXT.
+    assert!(!acceptable(100, 0, 100, 1));
+    assert!(!acceptable(100, 0, 99, 2));
+    // SEG.LEN > 0, RCV.WND > 0: the first or the last sequence number in the window.
+    assert!(acceptable(100, 10, 100, 5));
+    assert!(acceptable(100, 10, 109, 50), "first in, the tail past the window");
+    assert!(acceptable(100, 10, 95, 6), "last (100) in: old data plus one new byte");
+    assert!(!acceptable(100, 10, 95, 5), "ends at 99: wholly old");
+    assert!(!acceptable(100, 10, 110, 1), "starts at the right edge");
+    // Starts before RCV.NXT and ends past the right edge: it overlaps the window.
+    assert!(acceptable(100, 10, 90, 30));
+    // Modulo 2^32: a window across the wrap, and a segment 2^30 or 2^31 + 1 away.
+    let nxt = u32::MAX - 4;
+    assert!(acceptable(nxt, 10, 4, 1));
+    assert!(!acceptable(nxt, 10, 5, 1));
+    assert!(acceptable(nxt, 10, nxt.wrapping_sub(3), 4), "last = u32::MAX - 4 = RCV.NXT");
+    assert!(!acceptable(100, 65535, 100 + (1 << 30), 1));
+    assert!(!acceptable(100, 65535, 100u32.wrapping_add((1 << 31) + 1), 1));
+}
+
+#[test]
+fn a_segment_2_to_the_30_ahead_is_dropped_not_held() {
+    let mut rx = receiver(502);
+    let far = 1001 + (1 << 30);
+    let (got, notes) = arrive_at(&mut rx, seg_up(far, 2000, TcpFlags::ACK, b"far"));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["seq 1073742825..1073742828 (relative 1073741825..1073741828) outside the receive window [1001, 1503): \
+          dropped; a real TCP would answer with an ACK"]
+    );
+    assert_eq!((rx.held_bytes(), rx.holding(), rx.rcv_nxt()), (0, false, 1001));
+    // The queue alone refuses it too.
+    let mut q = RecvQueue::new(1001, 502);
+    assert_eq!(q.arrive(far, b"far"), Arrival::OutsideWindow);
+    assert_eq!(q.held_bytes(), 0);
+}
+
+#[test]
+fn the_window_edges_decide() {
+    let mut rx = receiver(502);
+    // The last byte of the window: held.
+    let (got, notes) = arrive_at(&mut rx, seg_up(1502, 2000, TcpFlags::ACK, b"z"));
+    assert_eq!((got, notes[0].as_str()), (None, "out of order: held until seq 1001 (relative 1) arrives"));
+    // Starts at the window's right edge: dropped.
+    let (got, notes) = arrive_at(&mut rx, seg_up(1503, 2000, TcpFlags::ACK, b"z"));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["seq 1503..1504 (relative 503..504) outside the receive window [1001, 1503): dropped; a real TCP would \
+          answer with an ACK"]
+    );
+    // Starts inside, ends past the edge: held whole (the tail is not trimmed).
+    let (got, _) = arrive_at(&mut rx, seg_up(1500, 2000, TcpFlags::ACK, b"wxyz"));
+    assert_eq!(got, None);
+    assert_eq!(rx.held_bytes(), 5);
+    // Wholly before RCV.NXT: an old duplicate, unacceptable.
+    let (got, notes) = arrive_at(&mut rx, seg_up(990, 2000, TcpFlags::ACK, &[0; 11]));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["duplicate: seq 990..1001 (relative -10..1) was delivered already (a retransmission), outside the \
+          receive window [1001, 1503): dropped; a real TCP would answer with an ACK"
+            .replace("-10", &990u32.wrapping_sub(1000).to_string())]
+    );
+    // Starts before RCV.NXT, ends past the right edge: its new part goes up, the held data follows.
+    let mut msg = vec![7u8; 600];
+    msg[499..503].copy_from_slice(b"wxyz");
+    let (got, _) = arrive_at(&mut rx, seg_up(1000, 2000, TcpFlags::ACK, &msg));
+    assert_eq!(got.unwrap(), &msg[1..]);
+    assert_eq!((rx.rcv_nxt(), rx.held_bytes()), (1600, 0));
+}
+
+#[test]
+fn zero_length_segments_and_a_zero_window() {
+    // Window 502: an empty segment anywhere in [1001, 1503) is acceptable, not past it.
+    let mut rx = receiver(502);
+    let (_, notes) = arrive_at(&mut rx, seg_up(1502, 2000, TcpFlags::ACK, b""));
+    assert!(notes[0].starts_with("no data, seq 1502 (relative 502) is not RCV.NXT"), "{notes:?}");
+    let (_, notes) = arrive_at(&mut rx, seg_up(1503, 2000, TcpFlags::ACK, b""));
+    assert_eq!(
+        notes,
+        ["seq 1503 (relative 503), no data, outside the receive window [1001, 1503): dropped; a real TCP would \
+          answer with an ACK"]
+    );
+    // Window 0: an empty segment at RCV.NXT is still acceptable (an ACK, a window probe's answer)...
+    let mut rx = receiver(0);
+    let (got, notes) = arrive_at(&mut rx, seg_up(1001, 2000, TcpFlags::ACK, b""));
+    assert_eq!((got, notes), (None, vec!["no data: an acknowledgment only".to_string()]));
+    let (got, _) = arrive_at(&mut rx, seg_up(1001, 2000, TcpFlags::ACK | TcpFlags::PSH, b""));
+    assert_eq!(got, Some(vec![]));
+    // ... one elsewhere is not, and no data is acceptable at all, not even at RCV.NXT.
+    let (_, notes) = arrive_at(&mut rx, seg_up(1002, 2000, TcpFlags::ACK, b""));
+    assert!(notes[0].contains("outside the receive window [1001, 1001): dropped"), "{notes:?}");
+    let (got, notes) = arrive_at(&mut rx, seg_up(1001, 2000, TcpFlags::ACK | TcpFlags::PSH, b"data"));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["seq 1001..1005 (relative 1..5) outside the receive window [1001, 1001): dropped; a real TCP would answer \
+          with an ACK (the window is zero: only an empty segment at RCV.NXT fits)"]
+    );
+    assert_eq!((rx.rcv_nxt(), rx.held_bytes()), (1001, 0));
+}
+
+#[test]
+fn fin_counts_in_the_segment_length() {
+    // A bare FIN at RCV.NXT occupies one sequence number: unacceptable in a zero window.
+    let mut rx = receiver(0);
+    let (_, notes) = arrive_at(&mut rx, seg_up(1001, 2000, TcpFlags::ACK | TcpFlags::FIN, b""));
+    assert!(notes[0].starts_with("seq 1001..1002 (relative 1..2) outside the receive window"), "{notes:?}");
+    assert_eq!(rx.rcv_nxt(), 1001);
+    // Old data re-sent with its FIN at RCV.NXT: acceptable (the FIN is new), the FIN counts.
+    let mut rx = receiver(502);
+    let (got, notes) = arrive_at(&mut rx, seg_up(998, 2000, TcpFlags::ACK | TcpFlags::FIN, b"old"));
+    assert_eq!(got, None);
+    assert!(notes[0].starts_with("duplicate: seq 998..1001 (relative"), "{notes:?}");
+    assert!(notes[1].starts_with("FIN: the peer has no more data"), "{notes:?}");
+    assert_eq!(rx.rcv_nxt(), 1002);
+}
+
+#[test]
+fn an_unacceptable_rst_is_dropped_unanswered() {
+    let mut rx = receiver(502);
+    let (got, notes) = arrive_at(&mut rx, seg_up(5000, 2000, TcpFlags::RST, b""));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["seq 5000 (relative 4000), no data, outside the receive window [1001, 1503): dropped; an RST is never \
+          answered"]
+    );
+    // In the window, it reaches the RST step.
+    let (_, notes) = arrive_at(&mut rx, seg_up(1001, 2000, TcpFlags::RST, b""));
+    assert!(notes[0].starts_with("RST on an established connection"), "{notes:?}");
+}
+
+#[test]
+fn an_ack_of_data_never_sent_is_dropped() {
+    // The receiver's SND.NXT is 2000 (relative 1: its ISS is 1999).
+    let mut rx = receiver(502);
+    let (got, notes) = arrive_at(&mut rx, seg_up(1001, 2001, TcpFlags::ACK | TcpFlags::PSH, b"data"));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["ACK 2001 (relative 2) acknowledges data never sent: SND.NXT is 2000 (relative 1): dropped; a real TCP \
+          would answer with an ACK (RFC 9293 §3.10.7.4)"]
+    );
+    assert_eq!((rx.rcv_nxt(), rx.held_bytes()), (1001, 0));
+    // SEG.ACK = SND.NXT and an old SEG.ACK are both fine.
+    let (got, _) = arrive_at(&mut rx, seg_up(1001, 2000, TcpFlags::ACK | TcpFlags::PSH, b"data"));
+    assert_eq!(got.unwrap(), b"data");
+    let (got, _) = arrive_at(&mut rx, seg_up(1005, 1990, TcpFlags::ACK | TcpFlags::PSH, b"more"));
+    assert_eq!(got.unwrap(), b"more");
+    // Across the wrap: SND.NXT u32::MAX - 1, SEG.ACK 3 is ahead of it.
+    let mut c = mirror(&cfg(TransportKind::Tcp, false));
+    c.tcp.snd_nxt = u32::MAX - 1;
+    let mut rx = Transport::new(c).unwrap();
+    let (got, notes) = arrive_at(&mut rx, seg_up(1001, 3, TcpFlags::ACK, b"data"));
+    assert_eq!(got, None);
+    assert!(notes[0].starts_with("ACK 3 (relative 6) acknowledges data never sent"), "{notes:?}");
+    let (got, _) = arrive_at(&mut rx, seg_up(1001, u32::MAX - 1, TcpFlags::ACK, b"data"));
+    assert_eq!(got.unwrap(), b"data");
+}
+
+#[test]
+fn duplicates_of_held_data_are_not_stored_again() {
+    let mut q = RecvQueue::new(100, 1000);
+    assert_eq!(q.arrive(110, b"0123456789"), Arrival::Held { waiting_for: 100 });
+    assert_eq!(q.arrive(120, b"abcdefghij"), Arrival::Held { waiting_for: 100 });
+    // 110..120 again, and 112..127 across both held segments: every byte is held already.
+    assert_eq!(q.arrive(110, b"0123456789"), Arrival::DuplicateOfHeld { waiting_for: 100 });
+    assert_eq!(q.arrive(112, b"23456789abcdefg"), Arrival::DuplicateOfHeld { waiting_for: 100 });
+    assert_eq!((q.held_bytes(), q.held_segments()), (20, 2));
+    // 105..115 brings 5 new bytes: stored whole (10 bytes counted).
+    assert_eq!(q.arrive(105, b"vwxyz01234"), Arrival::Held { waiting_for: 100 });
+    assert_eq!((q.held_bytes(), q.held_segments()), (30, 3));
+    assert_eq!(q.sack_blocks(), [(105, 130)]);
+    // 140..150 beyond a gap stays held when 100..105 fills the first gap.
+    assert_eq!(q.arrive(140, b"KLMNOPQRST"), Arrival::Held { waiting_for: 100 });
+    let Arrival::Deliver { data, own, from_held, trimmed } = q.arrive(100, b"abcde") else { panic!() };
+    assert_eq!(data, b"abcdevwxyz0123456789abcdefghij");
+    assert_eq!((own, from_held, trimmed), (5, 3, 0));
+    assert_eq!((q.rcv_nxt(), q.held_bytes(), q.held_segments()), (130, 10, 1));
+    // A segment the delivery overtook is gone with it; the count never drifts.
+    assert_eq!(
+        q.arrive(130, &[b'.'; 10]),
+        Arrival::Deliver { data: [&[b'.'; 10][..], b"KLMNOPQRST"].concat(), own: 10, from_held: 1, trimmed: 0 }
+    );
+    assert_eq!((q.held_bytes(), q.held_segments()), (0, 0));
+
+    // Through the layer: the same out-of-order segment twice is held once, with a note.
+    let mut rx = receiver(502);
+    arrive_at(&mut rx, seg_up(1101, 2000, TcpFlags::ACK, b"later"));
+    let (got, notes) = arrive_at(&mut rx, seg_up(1101, 2000, TcpFlags::ACK, b"later"));
+    assert_eq!(got, None);
+    assert_eq!(
+        notes,
+        ["duplicate of held data: seq 1101..1106 (relative 101..106) is held already, still waiting for seq 1001 \
+          (relative 1); not stored again"]
+    );
+    assert_eq!(rx.held_bytes(), 5);
+    assert!(rx.holding());
+}
+
+proptest! {
+    /// RFC 9293 §3.10.7.4 against a model without modular arithmetic: a segment is acceptable when
+    /// [SEG.SEQ, SEG.SEQ+SEG.LEN) overlaps [RCV.NXT, RCV.NXT+RCV.WND), except that an empty
+    /// segment must lie in the window (at RCV.NXT when the window is zero).
+    #[test]
+    fn acceptability_is_overlap_with_the_window(
+        rcv_nxt in any::<u32>(), wnd in prop_oneof![Just(0u32), 1u32..=65535],
+        off in -140_000i64..140_000, len in prop_oneof![Just(0u32), 1u32..70_000],
+    ) {
+        let seq = (i64::from(rcv_nxt) + off).rem_euclid(1 << 32) as u32;
+        let (w, l) = (i64::from(wnd), i64::from(len));
+        let want = match (len, wnd) {
+            (0, 0) => off == 0,
+            (0, _) => (0..w).contains(&off),
+            (_, 0) => false,
+            _ => off < w && off + l > 0,
+        };
+        prop_assert_eq!(reassembly::acceptable(rcv_nxt, wnd, seq, len), want);
+    }
 }
 
 #[test]
@@ -1055,6 +1327,8 @@ proptest! {
         let mut c = cfg(TransportKind::Tcp, v6);
         c.tcp.snd_nxt = snd;
         c.tcp.mss = mss;
+        // Every segment inside the receive window, so that none is dropped as unacceptable.
+        c.tcp.window = u16::MAX;
         let (out, _) = send(&c, &payload, 0);
         // Shuffle by the random indices, and send some segments twice (retransmissions).
         let mut arrivals: Vec<&Pdu> = out.iter().collect();
