@@ -296,18 +296,19 @@ impl Stack {
         let mut pdus = vec![sdu];
         let mut frames = Vec::new();
         for layer in self.layers.iter_mut().filter(|l| l.id() <= top) {
-            let mut below = Vec::with_capacity(pdus.len());
-            for pdu in pdus {
-                below.extend(layer.encapsulate(pdu, &mut cx)?);
-            }
-            if layer.id() == LayerId::DataLink {
-                frames = below
+            if layer.id() == LayerId::Physical {
+                // The frames, as they are handed to L1 (whichever layer the pass started at).
+                frames = pdus
                     .iter()
                     .map(|p| match &p.data {
                         Data::Bytes(b) => Ok(b.clone()),
-                        Data::Signal(_) => Err(Error::config(Some(LayerId::DataLink), "L2 produced a signal")),
+                        Data::Signal(_) => Err(Error::config(Some(LayerId::Physical), "L1 was handed a signal")),
                     })
                     .collect::<Result<Vec<_>>>()?;
+            }
+            let mut below = Vec::with_capacity(pdus.len());
+            for pdu in pdus {
+                below.extend(layer.encapsulate(pdu, &mut cx)?);
             }
             pdus = below;
         }

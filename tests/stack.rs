@@ -341,3 +341,22 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn a_pass_may_start_at_any_layer_and_keeps_every_frame() {
+    use osilab::layer::{Data, Pdu};
+    let cfg = StackConfig::default();
+    let (frame, _) = sent_frame(&cfg, b"start low");
+    let mut s = Stack::from_config(&cfg).unwrap();
+    let sent = s
+        .encapsulate_from(
+            LayerId::Physical,
+            Pdu { data: Data::Bytes(frame.clone()), meta: Default::default() },
+            Instant::ZERO,
+        )
+        .unwrap();
+    assert_eq!(sent.frames.len(), 1);
+    assert_eq!(sent.frames[0].bytes, frame);
+    let r = Stack::from_config(&cfg.mirror()).unwrap().decapsulate([sent.frames[0].signal.clone()], Instant::ZERO);
+    assert_eq!(r.delivered, b"start low");
+}
