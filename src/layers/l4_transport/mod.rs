@@ -263,8 +263,8 @@ impl Transport {
         }
         let dgram = UdpDatagram { src_port: self.cfg.local_port, dst_port: self.cfg.remote_port, payload: bytes };
         let wire = dgram.emit(self.cfg.local_ip, self.cfg.remote_ip)?;
-        let length = wire.len() as u16;
-        let sum = u16::from_be_bytes([wire[6], wire[7]]);
+        // The fields are read back from the bytes sent, as on the receive path.
+        let view = UdpView::new(&wire, 0)?;
         let mut r = Record::new(
             LayerId::Transport,
             Direction::Down,
@@ -276,7 +276,7 @@ impl Transport {
         r.header = 0..udp::HEADER_LEN;
         r.payload_len = dgram.payload.len();
         r.overhead = udp::HEADER_LEN;
-        r.fields = dgram.fields(length, sum);
+        r.fields = udp::header_fields(view.src_port(), view.dst_port(), view.length(), view.checksum());
         cx.trace.push(r);
         Ok(vec![Pdu { data: Data::Bytes(wire), meta: self.down_meta(meta, Some(IP_PROTO_UDP)) }])
     }
@@ -326,15 +326,16 @@ impl Transport {
                 ));
             }
             let wire = seg.emit(self.cfg.local_ip, self.cfg.remote_ip)?;
-            let sum = u16::from_be_bytes([wire[16], wire[17]]);
+            // The fields are read from the bytes sent, as on the receive path.
+            let view = TcpView::new(&wire, 0)?;
             let part = (count > 1).then_some(Part { index: i + 1, count });
             let mut r = Record::new(LayerId::Transport, Direction::Down, "tcp", seg.title(Some(rel)), PduName::Segment);
             r.summary = seg.summary(Some(rel));
             r.part = part;
-            r.header = 0..hlen;
+            r.header = 0..view.header_len();
             r.payload_len = chunk.len();
-            r.overhead = hlen;
-            r.fields = seg.fields(sum, Some(rel));
+            r.overhead = view.header_len();
+            r.fields = seg.fields(&view, Some(rel));
             if count > 1 && i == 0 {
                 r.notes.push(format!(
                     "the {}-byte message is cut into {count} segments of at most MSS {} bytes; PSH only on the last",
@@ -431,7 +432,15 @@ impl Transport {
         r.overhead = view.header_len();
         if let Ok(seg) = &parsed {
             r.summary = seg.summary(Some(rel));
-            r.fields = seg.fields(view.checksum(), Some(rel));
+            r.fields = seg.fields(&view, Some(rel));
+            let junk = options::nonzero_padding(&seg.options, view.options_bytes());
+            if junk > 0 {
+                r.notes.push(format!(
+                    "the {junk} bytes of padding after End of Option List are not zero (RFC 9293 §3.1: \
+                     \"The padding is composed of zeros.\"): ignored; Wireshark marks them \
+                     \"Non-zero header padding\""
+                ));
+            }
         }
         r.checks.push(Check::new("tcp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
         // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.7: a segment with a bad checksum is discarded.

@@ -511,14 +511,12 @@ pub fn emit_all(options: &[TcpOption]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The options as the wire carries them: the list, then one `EndOfList` per zero byte of padding
-/// that `emit_all` adds (Wireshark lists each as an option), or `None` if they do not encode.
-pub fn as_on_wire(options: &[TcpOption]) -> Option<(Vec<TcpOption>, Vec<u8>)> {
-    let bytes = emit_all(options).ok()?;
-    let raw: usize = options.iter().map(TcpOption::len).sum();
-    let mut v = options.to_vec();
-    v.extend(std::iter::repeat(TcpOption::EndOfList).take(bytes.len().saturating_sub(raw)));
-    Some((v, bytes))
+/// How many bytes of an options area `wire` follow the options `parsed` from it: the padding
+/// after End of Option List when it is not all zeros, which [`TcpOption::parse_all`] does not
+/// list (RFC 9293 §3.1: "The padding is composed of zeros."; Wireshark marks it "Non-zero
+/// header padding", an error).
+pub fn nonzero_padding(parsed: &[TcpOption], wire: &[u8]) -> usize {
+    wire.len().saturating_sub(parsed.iter().map(TcpOption::len).sum())
 }
 
 /// "Options: (12 bytes), No-Operation (NOP), No-Operation (NOP), Timestamps".

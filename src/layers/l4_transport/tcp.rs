@@ -410,11 +410,20 @@ impl TcpSegment {
     }
 
     /// The header fields as `tshark -V` shows them (tshark 4.0 names), in wire order, then
-    /// `tcp.len`. `checksum` is the value on the wire; `relative`, when known, adds Wireshark's
-    /// relative `tcp.seq` / `tcp.ack` before the raw ones.
-    pub fn fields(&self, checksum: u16, relative: Option<RelativeTo>) -> Vec<Field> {
-        let (wire_options, opt_bytes) = options::as_on_wire(&self.options).unwrap_or_default();
-        let hlen = MIN_HEADER_LEN + opt_bytes.len();
+    /// `tcp.len`. `wire` is this segment's bytes as they are on the wire (the received bytes
+    /// this segment was parsed from, or the bytes `emit` gave): like Wireshark, the header
+    /// length, the checksum, the option bytes and the options listed are read from it, padding
+    /// included, not re-encoded from `self.options` (padding after End of Option List need not
+    /// be what `emit` writes). `relative`, when known, adds Wireshark's relative `tcp.seq` /
+    /// `tcp.ack` before the raw ones.
+    pub fn fields(&self, wire: &TcpView<'_>, relative: Option<RelativeTo>) -> Vec<Field> {
+        let hlen = wire.header_len();
+        let checksum = wire.checksum();
+        let opt_bytes = wire.options_bytes();
+        // The options as a receiver reads them (zero padding is one EOL per byte, as Wireshark
+        // lists it); bytes that do not parse can only come from a hand-built `Unknown` option
+        // on the send path, and are listed as built.
+        let wire_options = wire.options().unwrap_or_else(|_| self.options.clone());
         let fl = self.flags;
         let mut f = vec![
             Field::uint("tcp.srcport", "Source Port", self.src_port),
@@ -455,7 +464,7 @@ impl TcpSegment {
         ]);
         if !opt_bytes.is_empty() {
             f.push(
-                Field::new("tcp.options", "Options", Value::Bytes(opt_bytes.clone()))
+                Field::new("tcp.options", "Options", Value::Bytes(opt_bytes.to_vec()))
                     .shown(options::summary(&wire_options, opt_bytes.len())),
             );
             let sack_base = relative.map_or(0, |r| r.ack);

@@ -309,7 +309,7 @@ fn syn_options_in_linux_order() {
         "51000 → 3000 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1 TSecr=0 WS=128"
     );
     assert_eq!(syn.title(Some(rel)), "Transmission Control Protocol, Src Port: 51000, Dst Port: 3000, Seq: 0, Len: 0");
-    let f = syn.fields(0xea61, None);
+    let f = syn.fields(&TcpView::new(&b, 0).unwrap(), None);
     let opt = f.iter().find(|f| f.name == "tcp.options").unwrap();
     assert_eq!(
         opt.shown,
@@ -1112,6 +1112,91 @@ fn unknown_options_and_padding_are_kept() {
     assert_eq!(TcpSegment::parse(&b, A4, B4, 0).unwrap().0.options, [TcpOption::EndOfList]);
 }
 
+/// Options `02 04 05 b4 | 00 ff ff ff`: MSS 1460, End of Option List, then 3 bytes of padding
+/// that are not zero. tshark 4.0 shows the wire: "Header Length: 28 bytes (7)", "Options: (8
+/// bytes), Maximum segment size, End of Option List (EOL)", `tcp.options` 020405b400ffffff, then
+/// "Non-zero header padding" (an expert error, not an option). Re-encoding the parsed options
+/// would give `02 04 05 b4 00 00 00 00` and three more EOLs.
+#[test]
+fn eol_then_nonzero_padding_is_shown_as_on_the_wire() {
+    let c = cfg(TransportKind::Tcp, false);
+    let opts = [0x02, 0x04, 0x05, 0xb4, 0x00, 0xff, 0xff, 0xff];
+    let b = tcp_raw(7 << 4, &opts, b"abcd");
+    let (got, cx) = receive(&c, raw_up(b.clone(), Some(6), A4, B4));
+    let got = got.unwrap().unwrap();
+    assert_eq!((bytes(&got), got.meta.offset), (b"abcd".to_vec(), AT + 28));
+    let r = &cx.trace.records[0];
+    assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..28, 4, 28));
+    assert_eq!(*field(r, "tcp.hdr_len"), Value::Uint(28));
+    assert_eq!(r.field("tcp.hdr_len").unwrap().shown, "28 bytes (7)");
+    assert_eq!(*field(r, "tcp.options"), Value::Bytes(opts.to_vec()));
+    assert_eq!(field(r, "tcp.options").to_string(), "020405b400ffffff");
+    assert_eq!(r.field("tcp.options").unwrap().shown, "(8 bytes), Maximum segment size, End of Option List (EOL)");
+    let kinds: Vec<String> =
+        r.fields.iter().filter(|f| f.name == "tcp.option_kind").map(|f| f.value.to_string()).collect();
+    assert_eq!(kinds, ["2", "0"]);
+    assert_eq!(*field(r, "tcp.options.mss_val"), Value::Uint(1460));
+    assert_eq!(*field(r, "tcp.options.eol"), Value::Bytes(vec![0]));
+    assert_eq!(
+        *field(r, "tcp.checksum"),
+        Value::Hex { value: u64::from(u16::from_be_bytes([b[16], b[17]])), digits: 4 }
+    );
+    assert_eq!(*field(r, "tcp.len"), Value::Uint(4));
+    assert!(cx.trace.all_checks_ok());
+    assert!(
+        r.notes.iter().any(|n| n.starts_with("the 3 bytes of padding after End of Option List are not zero")),
+        "{:?}",
+        r.notes
+    );
+}
+
+/// EOL first, then `ff ff ff` and 4 zero bytes (data offset 7): re-encoding the one EOL the
+/// parser keeps would say a 24-byte header. tshark 4.0 (`-T fields`): tcp.hdr_len 28,
+/// tcp.options 00ffffff00000000, one tcp.options.eol, tcp.option_kind 0, tcp.len 4.
+#[test]
+fn unusual_padding_keeps_the_wire_header_length() {
+    let c = cfg(TransportKind::Tcp, false);
+    let opts = [0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00];
+    let (got, cx) = receive(&c, raw_up(tcp_raw(7 << 4, &opts, b"abcd"), Some(6), A4, B4));
+    assert_eq!(bytes(&got.unwrap().unwrap()), b"abcd");
+    let r = &cx.trace.records[0];
+    assert_eq!(r.header, 0..28);
+    assert_eq!(*field(r, "tcp.hdr_len"), Value::Uint(28));
+    assert_eq!(*field(r, "tcp.options"), Value::Bytes(opts.to_vec()));
+    assert_eq!(r.field("tcp.options").unwrap().shown, "(8 bytes), End of Option List (EOL)");
+    let kinds: Vec<String> =
+        r.fields.iter().filter(|f| f.name == "tcp.option_kind").map(|f| f.value.to_string()).collect();
+    assert_eq!(kinds, ["0"]);
+    assert!(r.notes.iter().any(|n| n.starts_with("the 7 bytes of padding")), "{:?}", r.notes);
+
+    // Zero padding is not flagged: each zero is an EOL, as tshark lists them.
+    let (_, cx) = receive(&c, raw_up(tcp_raw(6 << 4, &[1, 0, 0, 0], b"abcd"), Some(6), A4, B4));
+    let r = &cx.trace.records[0];
+    assert_eq!(*field(r, "tcp.hdr_len"), Value::Uint(24));
+    assert_eq!(
+        r.field("tcp.options").unwrap().shown,
+        "(4 bytes), No-Operation (NOP), End of Option List (EOL), End of Option List (EOL), End of Option List (EOL)"
+    );
+    assert!(!r.notes.iter().any(|n| n.contains("padding")), "{:?}", r.notes);
+}
+
+/// `udp.length` is the length field on the wire, not the bytes L3 handed up (13 here, with 3
+/// bytes of excess after the datagram).
+#[test]
+fn udp_length_is_read_from_the_wire() {
+    let c = cfg(TransportKind::Udp, false);
+    let d = UdpDatagram { src_port: 51000, dst_port: 3000, payload: b"hello".to_vec() };
+    let mut b = d.emit(A4, B4).unwrap();
+    let sum = u16::from_be_bytes([b[6], b[7]]);
+    b.extend([0xaa, 0xbb, 0xcc]);
+    let (r, cx) = receive(&c, raw_up(b, Some(17), A4, B4));
+    assert_eq!(bytes(&r.unwrap().unwrap()), b"hello");
+    let r = &cx.trace.records[0];
+    assert_eq!((r.header.clone(), r.payload_len), (0..8, 5));
+    assert_eq!(*field(r, "udp.length"), Value::Uint(13));
+    assert_eq!(*field(r, "udp.checksum"), Value::Hex { value: u64::from(sum), digits: 4 });
+}
+
 #[test]
 fn no_socket_on_the_port() {
     let c = cfg(TransportKind::Tcp, false);
@@ -1274,6 +1359,57 @@ proptest! {
         prop_assert_eq!(ones_sum(all), 0xffff);
     }
 
+    /// What osilab emits and what it then reads agree field by field: the fields a segment is
+    /// shown with on the send path (read from the bytes `emit` gave) are those of the segment
+    /// parsed from the same bytes, and they describe those bytes.
+    #[test]
+    fn tcp_fields_sent_and_received_agree(
+        seq in any::<u32>(), ack in any::<u32>(), flags in 0u16..0x1000, options in options_strategy(),
+        payload in proptest::collection::vec(any::<u8>(), 0..40), v6 in any::<bool>(), rs in any::<u32>(), ra in any::<u32>(),
+    ) {
+        let (s, d) = addrs(v6);
+        let seg = TcpSegment { src_port: 1, dst_port: 2, seq, ack, flags: TcpFlags(flags), window: 3, urgent: 4, options, payload };
+        let b = seg.emit(s, d).unwrap();
+        let view = TcpView::new(&b, 0).unwrap();
+        let back = TcpSegment::from_view(&view).unwrap();
+        let rel = Some(RelativeTo { seq: rs, ack: ra });
+        let sent = seg.fields(&view, rel);
+        prop_assert_eq!(&sent, &back.fields(&view, rel));
+        let hlen = usize::from(b[12] >> 4) * 4;
+        let get = |n: &str| sent.iter().find(|f| f.name == n).map(|f| f.value.clone());
+        prop_assert_eq!(get("tcp.hdr_len"), Some(Value::Uint(hlen as u64)));
+        prop_assert_eq!(get("tcp.options"), (hlen > 20).then(|| Value::Bytes(b[20..hlen].to_vec())));
+        // The options listed: those built, then one EOL per byte of zero padding.
+        let kinds: Vec<Value> = sent.iter().filter(|f| f.name == "tcp.option_kind").map(|f| f.value.clone()).collect();
+        let raw: usize = seg.options.iter().map(TcpOption::len).sum();
+        let want: Vec<Value> = seg.options.iter().map(|o| Value::Uint(u64::from(o.kind())))
+            .chain(std::iter::repeat(Value::Uint(0)).take(hlen - 20 - raw)).collect();
+        prop_assert_eq!(kinds, want);
+    }
+
+    /// Through the layer: each segment's down record and up record carry the same fields.
+    #[test]
+    fn tcp_records_sent_and_received_agree(payload in proptest::collection::vec(any::<u8>(), 0..3000), v6 in any::<bool>(),
+                                           mss in 1u16..1500, ts in any::<bool>(), now in any::<u64>()) {
+        let mut c = cfg(TransportKind::Tcp, v6);
+        c.tcp.mss = mss;
+        c.tcp.timestamps = ts;
+        c.tcp.window = u16::MAX;
+        let mut tx = Transport::new(c.clone()).unwrap();
+        let mut cx = Context::new(Instant::from_nanos(now));
+        let out = tx.encapsulate(Pdu::bytes(payload), &mut cx).unwrap();
+        let mut rx = Transport::new(mirror(&c)).unwrap();
+        let mut up_cx = Context::default();
+        for p in &out {
+            rx.decapsulate(up(p), &mut up_cx).unwrap();
+        }
+        prop_assert_eq!(cx.trace.records.len(), up_cx.trace.records.len());
+        for (down, upr) in cx.trace.records.iter().zip(&up_cx.trace.records) {
+            prop_assert_eq!(&down.fields, &upr.fields);
+            prop_assert_eq!(&down.header, &upr.header);
+        }
+    }
+
     #[test]
     fn udp_round_trips(payload in proptest::collection::vec(any::<u8>(), 0..3000), v6 in any::<bool>(),
                        lport in 1u16.., rport in 1u16..) {
@@ -1286,9 +1422,12 @@ proptest! {
         prop_assert_eq!(bytes(&r.unwrap().unwrap()), payload.clone());
         prop_assert!(cx.trace.all_checks_ok());
         let (d, info) = UdpDatagram::parse(&bytes(&out[0]), c.local_ip, c.remote_ip, 0).unwrap();
-        prop_assert_eq!(d.payload, payload);
+        prop_assert_eq!(&d.payload, &payload);
         let good = matches!(info.status, ChecksumStatus::Good { .. });
         prop_assert!(good);
+        // The sender's record and the receiver's show the same fields.
+        let (_, sent) = send(&c, &payload, 0);
+        prop_assert_eq!(&sent.trace.records[0].fields, &cx.trace.records[0].fields);
     }
 
     #[test]
