@@ -14,13 +14,14 @@
 //! |                    Destination Address                        | 16..20
 //! ```
 
-use super::reassembly::{Fragment, Key, Outcome, OverlapPolicy, Problem};
-use super::{icmp, proto_name, proto_shown, supported_proto, Network, ETHERNET_MIN_PAYLOAD};
+use super::ip::{self, ds_fields, dscp_name, ecn_names, Family, Inbound, Outbound, Piece};
+use super::reassembly::{Fragment, Key, OverlapPolicy};
+use super::{icmp, proto_name, proto_shown, Network};
 use crate::error::{Error, Result};
-use crate::layer::{Context, Data, LayerId, Meta, Part, Pdu, PduName};
+use crate::layer::{Context, LayerId, Meta, Pdu, PduName};
 use crate::layers::checksum;
 use crate::trace::{Check, Direction, Field, Record, Value};
-use etherparse::{IpDscp, IpEcn, IpFragOffset, IpNumber, Ipv4Header, Ipv4HeaderSlice};
+use etherparse::{IpDscp, IpEcn, IpNumber, Ipv4Header, Ipv4HeaderSlice};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The EtherType of IPv4 (RFC 894).
@@ -45,11 +46,31 @@ mod field {
     pub const DST: usize = 16;
 }
 
-/// The data carried in each fragment: the MTU less the header, rounded down to a multiple of
-/// 8 bytes (RFC 791 §3.2: fragment offsets count 8-octet blocks).
-pub fn fragment_data_len(mtu: usize) -> usize {
-    mtu.saturating_sub(MIN_HEADER_LEN) & !7
-}
+/// What IPv4 says in the steps it shares with IPv6.
+pub(super) const FAMILY: Family = Family {
+    proto: PROTO,
+    version: 4,
+    v6: false,
+    min_header: MIN_HEADER_LEN,
+    ethertype: ETHERTYPE,
+    icmp: icmp::PROTO_ICMP,
+    unit: "datagram",
+    fragmentation: "RFC 791 §3.2",
+    more_flag: "MF",
+    length_rule: "fragment length (RFC 791 §3.2: fragments other than the last carry 8-byte blocks)",
+    too_long: "reassembled datagram length (RFC 791 §3.1: at most 65535 bytes)",
+    too_long_expected: |limit| format!("a payload of at most {limit} bytes"),
+    duplicate: "duplicate fragment dropped",
+    overlap: OverlapPolicy::SameBytes,
+    frag_field: field::FLAGS_FRAG,
+    length_field: "total length",
+    padding_rfc: "RFC 894",
+    ttl: ("TTL", "RFC 1122 §3.2.1.7"),
+    also_for_us: IpAddr::V4(Ipv4Addr::BROADCAST),
+    proto_field: ("protocol", "no handler for"),
+    unsupported: "protocol: none of this host's (a host answers ICMP Protocol Unreachable, RFC 1122 §3.2.2.1)",
+    supported: "1 (ICMP), 6 (TCP) or 17 (UDP)",
+};
 
 /// Going down: one datagram, or its fragments when it exceeds the MTU.
 pub(super) fn encapsulate(
@@ -60,20 +81,7 @@ pub(super) fn encapsulate(
     cx: &mut Context,
 ) -> Result<Vec<Pdu>> {
     let (bytes, meta) = sdu.into_bytes(L3)?;
-    let ttl = net.cfg.ttl;
-    let (payload, proto) = if net.cfg.echo.is_some() || meta.ip_proto == Some(icmp::PROTO_ICMP) {
-        (icmp::encapsulate(net, bytes, src.into(), dst.into(), ttl, cx)?, icmp::PROTO_ICMP)
-    } else {
-        match meta.ip_proto {
-            Some(p) => (bytes, p),
-            None => {
-                return Err(Error::config(
-                    Some(L3),
-                    "the layer above did not say which protocol it carries (meta.ip_proto)",
-                ))
-            }
-        }
-    };
+    let (payload, proto) = ip::payload_down(net, &FAMILY, bytes, &meta, src.into(), dst.into(), cx)?;
     let total = MIN_HEADER_LEN + payload.len();
     if total > MAX_DATAGRAM_LEN {
         return Err(Error::invalid(
@@ -98,25 +106,19 @@ pub(super) fn encapsulate(
             format!("{total} bytes"),
         ));
     }
-    let per = if total > mtu { fragment_data_len(mtu) } else { payload.len().max(1) };
-    let chunks: Vec<&[u8]> = if payload.is_empty() { vec![&payload[..]] } else { payload.chunks(per).collect() };
-    let count = chunks.len();
+    let pieces = if total > mtu { ip::cut(&payload, mtu, MIN_HEADER_LEN) } else { vec![Piece::whole(&payload)] };
     let id = net.take_ident16();
-    let mut out = Vec::with_capacity(count);
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        let offset = i * per;
-        let more = i + 1 < count;
+    let mut out = Outbound::new(&FAMILY, meta, proto, src.into(), dst.into(), payload.len());
+    for piece in &pieces {
         let header = Ipv4Header {
             dscp: IpDscp::ZERO,
             ecn: IpEcn::ZERO,
-            total_len: (MIN_HEADER_LEN + chunk.len()) as u16,
+            total_len: (MIN_HEADER_LEN + piece.data.len()) as u16,
             identification: id,
             dont_fragment: df,
-            more_fragments: more,
-            fragment_offset: IpFragOffset::try_new((offset / 8) as u16).map_err(|_| {
-                Error::invalid(L3, PROTO, 6, "fragment offset", "at most 8191 blocks", format!("{}", offset / 8))
-            })?,
-            time_to_live: ttl,
+            more_fragments: piece.more,
+            fragment_offset: piece.frag_offset(&FAMILY, 0)?,
+            time_to_live: net.cfg.ttl,
             protocol: IpNumber(proto),
             header_checksum: 0,
             source: src.octets(),
@@ -124,34 +126,15 @@ pub(super) fn encapsulate(
             options: Default::default(),
         };
         let header = Ipv4Header { header_checksum: header.calc_header_checksum(), ..header };
-        let mut packet = Vec::with_capacity(MIN_HEADER_LEN + chunk.len());
+        let mut packet = Vec::with_capacity(MIN_HEADER_LEN + piece.data.len());
         packet.extend_from_slice(&header.to_bytes());
-        packet.extend_from_slice(chunk);
+        packet.extend_from_slice(piece.data);
         let view = Ipv4HeaderSlice::from_slice(&packet)
             .map_err(|e| Error::config(Some(L3), format!("emitted a bad IPv4 header: {e}")))?;
-        let mut r = record(Direction::Down, &view);
-        if count > 1 {
-            r.part = Some(Part { index: i + 1, count });
-            r.notes.push(format!(
-                "fragment {} of {count}: data bytes {}..{} of {} (RFC 791 §3.2)",
-                i + 1,
-                offset,
-                offset + chunk.len(),
-                payload.len()
-            ));
-        }
-        cx.trace.push(r);
-        let mut m = meta.clone();
-        m.ethertype = Some(ETHERTYPE);
-        m.ip_proto = Some(proto);
-        m.src_ip = Some(IpAddr::V4(src));
-        m.dst_ip = Some(IpAddr::V4(dst));
-        if count > 1 {
-            m.part = Some(Part { index: i + 1, count });
-        }
-        out.push(Pdu { data: Data::Bytes(packet), meta: m });
+        let r = record(Direction::Down, &view);
+        out.push(cx, piece, r, packet);
     }
-    Ok(out)
+    Ok(out.finish())
 }
 
 /// Going up: check the header (RFC 791 §3.1, RFC 1122 §3.2.1), trim Ethernet padding,
@@ -160,18 +143,9 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     let off = meta.offset;
     let len = bytes.len();
     // RFC 791 §3.1: Version = 4.
-    let Some(&first) = bytes.first() else {
-        return Err(Error::truncated(L3, PROTO, off, "IPv4 header", MIN_HEADER_LEN, 0));
-    };
-    let version = first >> 4;
-    if version != 4 {
-        return Err(Error::invalid(L3, PROTO, off + field::VER_IHL, "IP version", "4", version.to_string()));
-    }
-    if len < MIN_HEADER_LEN {
-        return Err(Error::truncated(L3, PROTO, off, "IPv4 header", MIN_HEADER_LEN, len));
-    }
+    ip::check_version(&FAMILY, &bytes, off + field::VER_IHL)?;
     // RFC 791 §3.1: "the minimum value for a correct header is 5" (32-bit words).
-    let ihl = usize::from(first & 0x0f);
+    let ihl = usize::from(bytes[field::VER_IHL] & 0x0f);
     if ihl < 5 {
         return Err(Error::invalid(
             L3,
@@ -238,221 +212,42 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
             2,
         ));
     }
-    // Bytes after Total Length are Ethernet padding only if the frame needed padding at all.
-    if total < len {
-        if len > ETHERNET_MIN_PAYLOAD {
-            r.notes.push("bytes after the total length, too many to be Ethernet padding: discarded".into());
-            cx.trace.push(r);
-            return Err(Error::invalid(
-                L3,
-                PROTO,
-                off + field::TOTAL_LEN.start,
-                "total length (the bytes after it are too many to be Ethernet padding, RFC 894)",
-                format!("{len}, the bytes received"),
-                total.to_string(),
-            ));
-        }
-        r.notes.push(format!(
-            "{} bytes after the total length ({total}) are Ethernet padding: trimmed (RFC 894)",
-            len - total
-        ));
-    }
-    // RFC 1122 §3.2.1.7: a host never sends TTL 0, and a router discards a datagram whose TTL
-    // reaches 0: one that arrives with TTL 0 was never valid.
-    if view.ttl() == 0 {
-        r.notes.push("TTL 0: discarded".to_string());
-        cx.trace.push(r);
-        return Err(Error::invalid(L3, PROTO, off + field::TTL, "TTL (RFC 1122 §3.2.1.7)", "at least 1", "0"));
-    }
-    // RFC 1122 §3.2.1.3: a host accepts datagrams addressed to itself (or the limited broadcast).
-    let dst = view.destination_addr();
-    let src = view.source_addr();
-    let local = net.cfg.local;
-    if IpAddr::V4(dst) != local && dst != Ipv4Addr::BROADCAST && !net.cfg.promiscuous {
-        r.notes.push("not addressed to this host: discarded".to_string());
-        cx.trace.push(r);
-        return Err(Error::invalid(
+    let (src, dst) = (view.source_addr(), view.destination_addr());
+    let up = Inbound::new(net, cx, &FAMILY, r, src.into(), dst.into());
+    let up = up.trim_padding(len, total, total, || {
+        Error::invalid(
             L3,
             PROTO,
-            off + field::DST,
-            "destination address: not addressed to this host",
-            local.to_string(),
-            dst.to_string(),
-        ));
-    }
+            off + field::TOTAL_LEN.start,
+            "total length (the bytes after it are too many to be Ethernet padding, RFC 894)",
+            format!("{len}, the bytes received"),
+            total.to_string(),
+        )
+    })?;
+    let ttl = view.ttl();
+    let mut up = up.check_ttl(ttl, off + field::TTL)?.check_destination(off + field::DST)?;
     if bytes[field::FLAGS_FRAG] & 0x80 != 0 {
-        r.notes.push("the reserved flag bit is set (RFC 791 §3.1: must be zero)".to_string());
+        up.r.notes.push("the reserved flag bit is set (RFC 791 §3.1: must be zero)".to_string());
     }
     let proto = view.protocol().0;
-    if !supported_proto(false, proto) {
-        if !net.cfg.promiscuous {
-            r.notes.push(format!("no handler for protocol {proto}: discarded"));
-            cx.trace.push(r);
-            return Err(Error::invalid(
-                L3,
-                PROTO,
-                off + field::PROTOCOL,
-                "protocol: none of this host's (a host answers ICMP Protocol Unreachable, RFC 1122 §3.2.2.1)",
-                "1 (ICMP), 6 (TCP) or 17 (UDP)",
-                proto_shown(proto),
-            ));
-        }
-        r.notes.push(format!("no handler for protocol {proto} on this host (captured anyway)"));
-    }
-    let ttl = view.ttl();
-    let mut out = meta;
-    out.src_ip = Some(IpAddr::V4(src));
-    out.dst_ip = Some(IpAddr::V4(dst));
-    out.ip_proto = Some(proto);
-    out.offset = off + hlen;
+    let up = up.check_proto(proto, off + field::PROTOCOL)?;
     let fragment_data = &bytes[hlen..total];
-    let payload = if view.is_fragmenting_payload() {
-        let key = Key {
-            src: IpAddr::V4(src),
-            dst: IpAddr::V4(dst),
-            proto: Some(proto),
-            id: u32::from(view.identification()),
-        };
-        let frag = Fragment {
-            offset: usize::from(view.fragments_offset().byte_offset()),
-            data: fragment_data,
-            more: view.more_fragments(),
-            proto,
-        };
-        let (result, evicted) =
-            net.reassembler.insert(key, cx.now, frag, MAX_DATAGRAM_LEN - hlen, OverlapPolicy::SameBytes);
-        if let Some(gone) = evicted {
-            r.notes.push(super::expired_note(&gone));
-        }
-        match result {
-            Ok(Outcome::Held { received, total }) => {
-                r.notes.push(held_note(received, total));
-                cx.trace.push(r);
-                return Ok(None);
-            }
-            Ok(Outcome::Duplicate { received, total }) => {
-                r.notes.push(format!("duplicate fragment dropped; {}", held_note(received, total)));
-                cx.trace.push(r);
-                return Ok(None);
-            }
-            // RFC 1122 §3.3.2: the buffer is the host's to bound; the datagram is given up, as
-            // on eviction, and this fragment with it.
-            Ok(Outcome::Abandoned(gone)) => {
-                r.notes.push(super::expired_note(&gone));
-                cx.trace.push(r);
-                return Ok(None);
-            }
-            Ok(Outcome::Complete(done)) => {
-                r.notes.push(format!("reassembled from {} fragments ({} bytes)", done.fragments, done.data.len()));
-                done.data
-            }
-            Err(p) => {
-                let e = problem_error(&p, off);
-                r.notes.push(format!("fragment refused, datagram discarded: {e}"));
-                cx.trace.push(r);
-                return Err(e);
-            }
-        }
-    } else {
-        fragment_data.to_vec()
+    if !view.is_fragmenting_payload() {
+        return up.deliver(fragment_data.to_vec(), meta, proto, ttl, hlen);
+    }
+    // RFC 791 §3.2: the fragments of one datagram share source, destination, protocol and
+    // identification.
+    let key = Key { src: src.into(), dst: dst.into(), proto: Some(proto), id: u32::from(view.identification()) };
+    let frag = Fragment {
+        offset: usize::from(view.fragments_offset().byte_offset()),
+        data: fragment_data,
+        more: view.more_fragments(),
+        proto,
     };
-    cx.trace.push(r);
-    if proto == icmp::PROTO_ICMP {
-        return icmp::decapsulate(net, payload, out, ttl, hlen, cx);
+    match up.reassemble(key, frag, MAX_DATAGRAM_LEN - hlen, off)? {
+        Some((up, done)) => up.deliver(done.data, meta, proto, ttl, hlen),
+        None => Ok(None),
     }
-    Ok(Some(Pdu { data: Data::Bytes(payload), meta: out }))
-}
-
-/// "fragment held for reassembly (1480 of ? bytes)".
-pub(super) fn held_note(received: usize, total: Option<usize>) -> String {
-    let total = total.map_or_else(|| "?".to_string(), |t| t.to_string());
-    format!("fragment held for reassembly ({received} of {total} bytes)")
-}
-
-/// The error for a refused fragment, at the Flags / Fragment Offset field (`at` = frame offset
-/// of the field that says where the fragment goes).
-pub(super) fn problem_error(p: &Problem, at: usize) -> Error {
-    let at = at + field::FLAGS_FRAG;
-    match p {
-        Problem::EmptyNotLast { offset } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "fragment length (RFC 791 §3.2: fragments other than the last carry 8-byte blocks)",
-            "at least 8 bytes of data when MF is set",
-            format!("an empty fragment at payload offset {offset} with MF set: it makes no progress"),
-        ),
-        Problem::NotMultipleOf8 { len } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "fragment length (RFC 791 §3.2: fragments other than the last carry 8-byte blocks)",
-            "a multiple of 8",
-            format!("{len} bytes"),
-        ),
-        Problem::TooLong { end, limit } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "reassembled datagram length (RFC 791 §3.1: at most 65535 bytes)",
-            format!("a payload of at most {limit} bytes"),
-            format!("{end} bytes"),
-        ),
-        Problem::Overlap { at: byte, earlier } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "overlapping fragments",
-            format!("the same bytes as the fragment holding {}..{}", earlier.start, earlier.end),
-            format!("different bytes from payload offset {byte}"),
-        ),
-        Problem::BeyondEnd { end, total } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "fragment end",
-            format!("within the datagram's {total} bytes set by its last fragment"),
-            format!("data up to byte {end}"),
-        ),
-    }
-}
-
-/// Wireshark's short DSCP name (RFC 2474, RFC 2597, RFC 3246).
-pub(super) fn dscp_name(d: u8) -> String {
-    match d {
-        0 => "CS0".into(),
-        8 | 16 | 24 | 32 | 40 | 48 | 56 => format!("CS{}", d / 8),
-        46 => "EF".into(),
-        10 | 12 | 14 | 18 | 20 | 22 | 26 | 28 | 30 | 34 | 36 | 38 => format!("AF{}{}", d / 8, (d % 8) / 2),
-        other => format!("Unknown ({other})"),
-    }
-}
-
-/// ECN names (RFC 3168 §5): short, as in the DS field summary, and long.
-pub(super) fn ecn_names(e: u8) -> (&'static str, &'static str) {
-    match e & 3 {
-        0 => ("Not-ECT", "Not ECN-Capable Transport"),
-        1 => ("ECT(1)", "ECN-Capable Transport codepoint '01'"),
-        2 => ("ECT(0)", "ECN-Capable Transport codepoint '10'"),
-        _ => ("CE", "Congestion Experienced"),
-    }
-}
-
-/// The DSCP and ECN sub-fields under `prefix` (`ip.dsfield`, `ipv6.tclass`).
-pub(super) fn ds_fields(fields: &mut Vec<Field>, prefix: &str, ds: u8) {
-    let (dscp, ecn) = (ds >> 2, ds & 3);
-    let (_, ecn_long) = ecn_names(ecn);
-    let dscp_long = if dscp == 0 { "Default".to_string() } else { dscp_name(dscp) };
-    fields.push(
-        Field::uint(format!("{prefix}.dscp"), "Differentiated Services Codepoint", dscp)
-            .shown(format!("{dscp_long} ({dscp})"))
-            .depth(1),
-    );
-    fields.push(
-        Field::uint(format!("{prefix}.ecn"), "Explicit Congestion Notification", ecn)
-            .shown(format!("{ecn_long} ({ecn})"))
-            .depth(1),
-    );
 }
 
 /// The record of one IPv4 packet (its header as tshark -V shows it).

@@ -14,13 +14,13 @@
 //! Limitation: extension headers that follow the Fragment header (in the fragmentable part)
 //! are not walked after reassembly; the payload goes up with their next-header number.
 
-use super::ipv4::{ds_fields, dscp_name, ecn_names, held_note};
-use super::reassembly::{Fragment, Key, Outcome, OverlapPolicy, Problem};
-use super::{icmp, proto_name, proto_shown, supported_proto, Network, ETHERNET_MIN_PAYLOAD};
+use super::ip::{self, ds_fields, dscp_name, ecn_names, Family, Inbound, Outbound, Piece};
+use super::reassembly::{Fragment, Key, OverlapPolicy};
+use super::{icmp, proto_name, proto_shown, Network};
 use crate::error::{Error, Result};
-use crate::layer::{Context, Data, LayerId, Meta, Part, Pdu, PduName};
+use crate::layer::{Context, LayerId, Meta, Pdu, PduName};
 use crate::trace::{Direction, Field, Record, Value};
-use etherparse::{IpFragOffset, IpNumber, Ipv6FlowLabel, Ipv6FragmentHeader, Ipv6Header, Ipv6HeaderSlice};
+use etherparse::{IpNumber, Ipv6FlowLabel, Ipv6FragmentHeader, Ipv6Header, Ipv6HeaderSlice};
 use std::net::{IpAddr, Ipv6Addr};
 
 /// The EtherType of IPv6 (RFC 2464 §3).
@@ -47,11 +47,34 @@ mod field {
     pub const DST: usize = 24;
 }
 
-/// The data carried in each fragment: the MTU less the IPv6 and Fragment headers, rounded
-/// down to a multiple of 8 bytes (RFC 8200 §4.5).
-pub fn fragment_data_len(mtu: usize) -> usize {
-    mtu.saturating_sub(HEADER_LEN + FRAGMENT_HEADER_LEN) & !7
-}
+/// What IPv6 says in the steps it shares with IPv4.
+pub(super) const FAMILY: Family = Family {
+    proto: PROTO,
+    version: 6,
+    v6: true,
+    min_header: HEADER_LEN,
+    ethertype: ETHERTYPE,
+    icmp: icmp::PROTO_ICMPV6,
+    unit: "packet",
+    fragmentation: "RFC 8200 §4.5",
+    more_flag: "M",
+    length_rule: "fragment length (RFC 8200 §4.5: a fragment with M = 1 carries a multiple of 8 bytes)",
+    too_long: "reassembled payload length (RFC 8200 §4.5: at most 65535 bytes)",
+    too_long_expected: |limit| format!("at most {limit} bytes of fragmentable part"),
+    duplicate: "exact duplicate fragment dropped (RFC 8200 §4.5)",
+    overlap: OverlapPolicy::ExactDuplicateOnly,
+    frag_field: 2,
+    length_field: "payload length",
+    padding_rfc: "RFC 2464",
+    ttl: ("hop limit", "RFC 8200 §3"),
+    also_for_us: IpAddr::V6(ALL_NODES),
+    proto_field: ("next header", "unrecognized"),
+    unsupported: "next header: none of this host's (ICMPv6 Parameter Problem code 1, RFC 8200 §4)",
+    supported: "58 (ICMPv6), 6 (TCP) or 17 (UDP)",
+};
+
+/// RFC 4291 §2.7.1: the link-local all-nodes multicast address, which every host accepts.
+const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 
 /// Going down: one packet, or its fragments (the source fragments, RFC 8200 §4.5 and §5).
 pub(super) fn encapsulate(
@@ -62,20 +85,7 @@ pub(super) fn encapsulate(
     cx: &mut Context,
 ) -> Result<Vec<Pdu>> {
     let (bytes, meta) = sdu.into_bytes(L3)?;
-    let hlim = net.cfg.ttl;
-    let (payload, proto) = if net.cfg.echo.is_some() || meta.ip_proto == Some(icmp::PROTO_ICMPV6) {
-        (icmp::encapsulate(net, bytes, src.into(), dst.into(), hlim, cx)?, icmp::PROTO_ICMPV6)
-    } else {
-        match meta.ip_proto {
-            Some(p) => (bytes, p),
-            None => {
-                return Err(Error::config(
-                    Some(L3),
-                    "the layer above did not say which protocol it carries (meta.ip_proto)",
-                ))
-            }
-        }
-    };
+    let (payload, proto) = ip::payload_down(net, &FAMILY, bytes, &meta, src.into(), dst.into(), cx)?;
     if payload.len() > MAX_PAYLOAD_LEN {
         return Err(Error::invalid(
             L3,
@@ -87,72 +97,39 @@ pub(super) fn encapsulate(
         ));
     }
     let mtu = net.cfg.mtu;
-    let fragmenting = HEADER_LEN + payload.len() > mtu;
     let base = Ipv6Header {
         traffic_class: 0,
         flow_label: Ipv6FlowLabel::ZERO,
         payload_length: 0,
         next_header: IpNumber(proto),
-        hop_limit: hlim,
+        hop_limit: net.cfg.ttl,
         source: src.octets(),
         destination: dst.octets(),
     };
-    let mut m = meta;
-    m.ethertype = Some(ETHERTYPE);
-    m.ip_proto = Some(proto);
-    m.src_ip = Some(IpAddr::V6(src));
-    m.dst_ip = Some(IpAddr::V6(dst));
-    if !fragmenting {
+    let mut out = Outbound::new(&FAMILY, meta, proto, src.into(), dst.into(), payload.len());
+    if HEADER_LEN + payload.len() <= mtu {
         let h = Ipv6Header { payload_length: payload.len() as u16, ..base };
         let mut packet = Vec::with_capacity(HEADER_LEN + payload.len());
         packet.extend_from_slice(&h.to_bytes());
         packet.extend_from_slice(&payload);
-        cx.trace.push(record(Direction::Down, &h, None));
-        return Ok(vec![Pdu { data: Data::Bytes(packet), meta: m }]);
+        out.push(cx, &Piece::whole(&payload), record(Direction::Down, &h, None), packet);
+        return Ok(out.finish());
     }
-    let per = fragment_data_len(mtu);
-    let chunks: Vec<&[u8]> = payload.chunks(per.max(8)).collect();
-    let count = chunks.len();
     let id = net.take_ident32();
-    let mut out = Vec::with_capacity(count);
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        let offset = i * per;
-        let more = i + 1 < count;
-        let units = IpFragOffset::try_new((offset / 8) as u16).map_err(|_| {
-            Error::invalid(
-                L3,
-                PROTO,
-                HEADER_LEN + 2,
-                "fragment offset",
-                "at most 8191 blocks",
-                (offset / 8).to_string(),
-            )
-        })?;
-        let frag = Ipv6FragmentHeader::new(IpNumber(proto), units, more, id);
+    for piece in ip::cut(&payload, mtu, HEADER_LEN + FRAGMENT_HEADER_LEN) {
+        let frag = Ipv6FragmentHeader::new(IpNumber(proto), piece.frag_offset(&FAMILY, HEADER_LEN)?, piece.more, id);
         let h = Ipv6Header {
-            payload_length: (FRAGMENT_HEADER_LEN + chunk.len()) as u16,
+            payload_length: (FRAGMENT_HEADER_LEN + piece.data.len()) as u16,
             next_header: IpNumber(NEXT_FRAGMENT),
             ..base.clone()
         };
-        let mut packet = Vec::with_capacity(HEADER_LEN + FRAGMENT_HEADER_LEN + chunk.len());
+        let mut packet = Vec::with_capacity(HEADER_LEN + FRAGMENT_HEADER_LEN + piece.data.len());
         packet.extend_from_slice(&h.to_bytes());
         packet.extend_from_slice(&frag.to_bytes());
-        packet.extend_from_slice(chunk);
-        let mut r = record(Direction::Down, &h, Some(&frag));
-        r.part = Some(Part { index: i + 1, count });
-        r.notes.push(format!(
-            "fragment {} of {count}: data bytes {}..{} of {} (RFC 8200 §4.5)",
-            i + 1,
-            offset,
-            offset + chunk.len(),
-            payload.len()
-        ));
-        cx.trace.push(r);
-        let mut fm = m.clone();
-        fm.part = Some(Part { index: i + 1, count });
-        out.push(Pdu { data: Data::Bytes(packet), meta: fm });
+        packet.extend_from_slice(piece.data);
+        out.push(cx, &piece, record(Direction::Down, &h, Some(&frag)), packet);
     }
-    Ok(out)
+    Ok(out.finish())
 }
 
 /// Going up: check the fixed header (RFC 8200 §3), skip extension headers (§4), reassemble
@@ -160,17 +137,8 @@ pub(super) fn encapsulate(
 pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mut Context) -> Result<Option<Pdu>> {
     let off = meta.offset;
     let len = bytes.len();
-    let Some(&first) = bytes.first() else {
-        return Err(Error::truncated(L3, PROTO, off, "IPv6 header", HEADER_LEN, 0));
-    };
     // RFC 8200 §3: Version = 6.
-    let version = first >> 4;
-    if version != 6 {
-        return Err(Error::invalid(L3, PROTO, off, "IP version", "6", version.to_string()));
-    }
-    if len < HEADER_LEN {
-        return Err(Error::truncated(L3, PROTO, off, "IPv6 header", HEADER_LEN, len));
-    }
+    ip::check_version(&FAMILY, &bytes, off)?;
     let view = Ipv6HeaderSlice::from_slice(&bytes[..HEADER_LEN])
         .map_err(|e| Error::invalid(L3, PROTO, off, "IPv6 header", "a well-formed header", e.to_string()))?;
     // RFC 8200 §3: Payload Length counts the bytes after the fixed header, extension headers
@@ -234,79 +202,33 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     r.payload_len = end - pos;
     r.notes.extend(skipped);
     net.expire_reassembly(cx, &mut r);
-    // Bytes after the payload are Ethernet padding only if the frame needed padding at all.
-    if len > end {
-        if len > ETHERNET_MIN_PAYLOAD {
-            r.notes.push("bytes after the payload length, too many to be Ethernet padding: discarded".into());
-            cx.trace.push(r);
-            return Err(Error::invalid(
-                L3,
-                PROTO,
-                off + field::PAYLOAD_LEN,
-                "payload length (the bytes after the payload are too many to be Ethernet padding)",
-                format!("{}, the bytes received after the header", len - HEADER_LEN),
-                plen.to_string(),
-            ));
-        }
-        r.notes.push(format!(
-            "{} bytes after the payload length ({plen}) are Ethernet padding: trimmed (RFC 2464)",
-            len - end
-        ));
-    }
-    // RFC 8200 §3: a packet whose Hop Limit is 0 has been decremented to 0 by a router that
-    // should have discarded it (a host never sends 0).
-    if view.hop_limit() == 0 {
-        r.notes.push("hop limit 0: discarded".to_string());
-        cx.trace.push(r);
-        return Err(Error::invalid(L3, PROTO, off + field::HOP_LIMIT, "hop limit (RFC 8200 §3)", "at least 1", "0"));
-    }
     let (src, dst) = (view.source_addr(), view.destination_addr());
-    let local = net.cfg.local;
-    let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
-    if IpAddr::V6(dst) != local && dst != all_nodes && !net.cfg.promiscuous {
-        r.notes.push("not addressed to this host: discarded".to_string());
-        cx.trace.push(r);
-        return Err(Error::invalid(
+    let up = Inbound::new(net, cx, &FAMILY, r, src.into(), dst.into());
+    let up = up.trim_padding(len, end, plen, || {
+        Error::invalid(
             L3,
             PROTO,
-            off + field::DST,
-            "destination address: not addressed to this host",
-            local.to_string(),
-            dst.to_string(),
-        ));
-    }
+            off + field::PAYLOAD_LEN,
+            "payload length (the bytes after the payload are too many to be Ethernet padding)",
+            format!("{}, the bytes received after the header", len - HEADER_LEN),
+            plen.to_string(),
+        )
+    })?;
+    let hlim = view.hop_limit();
+    let up = up.check_ttl(hlim, off + field::HOP_LIMIT)?.check_destination(off + field::DST)?;
     // RFC 8200 §4: an unrecognized Next Header discards the packet (ICMPv6 Parameter Problem,
     // code 1); No Next Header (59) means there is nothing after the headers.
     if next == NO_NEXT_HEADER {
-        r.notes.push("No Next Header (59): nothing to deliver".into());
-        cx.trace.push(r);
-        return Ok(None);
+        return Ok(up.stop("No Next Header (59): nothing to deliver"));
     }
-    if !supported_proto(true, next) {
-        if !net.cfg.promiscuous {
-            r.notes.push(format!("unrecognized next header {next}: discarded"));
-            cx.trace.push(r);
-            return Err(Error::invalid(
-                L3,
-                PROTO,
-                off + next_at,
-                "next header: none of this host's (ICMPv6 Parameter Problem code 1, RFC 8200 §4)",
-                "58 (ICMPv6), 6 (TCP) or 17 (UDP)",
-                proto_shown(next),
-            ));
-        }
-        r.notes.push(format!("no handler for next header {next} on this host (captured anyway)"));
-    }
-    let hlim = view.hop_limit();
-    let mut out = meta;
-    out.src_ip = Some(IpAddr::V6(src));
-    out.dst_ip = Some(IpAddr::V6(dst));
-    out.offset = off + pos;
+    let mut up = up.check_proto(next, off + next_at)?;
     let data = bytes.get(pos..end).unwrap_or_default();
-    let (payload, proto) = match frag {
+    match frag {
         // RFC 8200 §4.5 / RFC 6946: offset 0 with M = 0 is an "atomic fragment": a whole packet.
         Some((at, fh)) if fh.is_fragmenting_payload() => {
-            let key = Key { src: IpAddr::V6(src), dst: IpAddr::V6(dst), proto: None, id: fh.identification };
+            // RFC 8200 §4.5: the fragments of one packet share source, destination and
+            // identification.
+            let key = Key { src: src.into(), dst: dst.into(), proto: None, id: fh.identification };
             let piece = Fragment {
                 offset: usize::from(fh.fragment_offset.byte_offset()),
                 data,
@@ -316,103 +238,16 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
             // RFC 8200 §4.5: the reassembled Payload Length (unfragmentable extension headers
             // plus fragmentable part) must not exceed 65535.
             let limit = MAX_PAYLOAD_LEN - (at - HEADER_LEN);
-            let (result, evicted) =
-                net.reassembler.insert(key, cx.now, piece, limit, OverlapPolicy::ExactDuplicateOnly);
-            if let Some(gone) = evicted {
-                r.notes.push(super::expired_note(&gone));
-            }
-            match result {
-                Ok(Outcome::Held { received, total }) => {
-                    r.notes.push(held_note(received, total));
-                    cx.trace.push(r);
-                    return Ok(None);
-                }
-                Ok(Outcome::Duplicate { received, total }) => {
-                    r.notes.push(format!(
-                        "exact duplicate fragment dropped (RFC 8200 §4.5); {}",
-                        held_note(received, total)
-                    ));
-                    cx.trace.push(r);
-                    return Ok(None);
-                }
-                // RFC 1122 §3.3.2: the buffer is the host's to bound; the datagram is given up, as
-                // on eviction, and this fragment with it.
-                Ok(Outcome::Abandoned(gone)) => {
-                    r.notes.push(super::expired_note(&gone));
-                    cx.trace.push(r);
-                    return Ok(None);
-                }
-                Ok(Outcome::Complete(done)) => {
-                    r.notes.push(format!("reassembled from {} fragments ({} bytes)", done.fragments, done.data.len()));
-                    (done.data, done.proto)
-                }
-                Err(p) => {
-                    let e = problem_error(&p, off + at);
-                    r.notes.push(format!("fragment refused, packet discarded: {e}"));
-                    cx.trace.push(r);
-                    return Err(e);
-                }
+            match up.reassemble(key, piece, limit, off + at)? {
+                Some((up, done)) => up.deliver(done.data, meta, done.proto, hlim, pos),
+                None => Ok(None),
             }
         }
         Some(_) => {
-            r.notes.push("atomic fragment (offset 0, M = 0): processed as a whole packet (RFC 6946)".to_string());
-            (data.to_vec(), next)
+            up.r.notes.push("atomic fragment (offset 0, M = 0): processed as a whole packet (RFC 6946)".to_string());
+            up.deliver(data.to_vec(), meta, next, hlim, pos)
         }
-        None => (data.to_vec(), next),
-    };
-    out.ip_proto = Some(proto);
-    cx.trace.push(r);
-    if proto == icmp::PROTO_ICMPV6 {
-        return icmp::decapsulate(net, payload, out, hlim, pos, cx);
-    }
-    Ok(Some(Pdu { data: Data::Bytes(payload), meta: out }))
-}
-
-/// The error for a refused fragment, at the Fragment header's offset field (`at` = frame offset
-/// of the Fragment header).
-fn problem_error(p: &Problem, at: usize) -> Error {
-    let at = at + 2;
-    match p {
-        Problem::EmptyNotLast { offset } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "fragment length (RFC 8200 §4.5: a fragment with M = 1 carries a multiple of 8 bytes)",
-            "at least 8 bytes of data when M is set",
-            format!("an empty fragment at payload offset {offset} with M set: it makes no progress"),
-        ),
-        Problem::NotMultipleOf8 { len } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "fragment length (RFC 8200 §4.5: a fragment with M = 1 carries a multiple of 8 bytes)",
-            "a multiple of 8",
-            format!("{len} bytes"),
-        ),
-        Problem::TooLong { end, limit } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "reassembled payload length (RFC 8200 §4.5: at most 65535 bytes)",
-            format!("at most {limit} bytes of fragmentable part"),
-            format!("{end} bytes"),
-        ),
-        Problem::Overlap { at: byte, earlier } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "overlapping fragments (RFC 8200 §4.5, RFC 5722: the packet is abandoned)",
-            format!("no overlap with the fragment holding {}..{}", earlier.start, earlier.end),
-            format!("an overlap from payload offset {byte}"),
-        ),
-        Problem::BeyondEnd { end, total } => Error::invalid(
-            L3,
-            PROTO,
-            at,
-            "fragment end",
-            format!("within the packet's {total} bytes set by its last fragment"),
-            format!("data up to byte {end}"),
-        ),
+        None => up.deliver(data.to_vec(), meta, next, hlim, pos),
     }
 }
 

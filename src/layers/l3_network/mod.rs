@@ -22,10 +22,13 @@
 //! unset and `meta.ip_proto` = 1 (58 over IPv6), the SDU is taken to be a complete ICMP message
 //! (for instance an echo reply built by [`echo_reply`]) and is sent as it is.
 //!
-//! Files: `ipv4.rs` and `ipv6.rs` (headers, records, both paths), `icmp.rs` (echo messages),
-//! `reassembly.rs` (RFC 815 hole list, shared by both families), `tests.rs`.
+//! Files: `ipv4.rs` and `ipv6.rs` (headers, records, both paths), `ip.rs` (the steps both
+//! families share: payload and protocol, cutting fragments, the host's checks, reassembly
+//! outcomes, delivery), `icmp.rs` (echo messages), `reassembly.rs` (RFC 815 hole list, shared
+//! by both families), `tests.rs`.
 
 mod icmp;
+mod ip;
 mod ipv4;
 mod ipv6;
 pub mod reassembly;
