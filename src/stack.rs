@@ -12,8 +12,11 @@ use crate::layers::l2_data_link::arp::{ArpPacket, ETHERTYPE_ARP};
 use crate::layers::l2_data_link::{DataLink, DataLinkConfig, VlanTag, MTU as ETHERNET_MTU};
 use crate::layers::l3_network::{EchoConfig, Network, NetworkConfig};
 use crate::layers::l4_transport::{TcpParams, Transport, TransportConfig, TransportKind};
-use crate::layers::l5_session::SocketSession;
-use crate::layers::l6_presentation::Presentation;
+use crate::layers::l5_session::{Role, SessionConfig, SocketSession};
+use crate::layers::l6_presentation::{Compression, Presentation, PresentationConfig, TextEncoding};
+use crate::layers::l7_application::chat::{ChatApplication, ChatCommand, ChatConfig};
+use crate::layers::l7_application::dns::{DnsApplication, DnsConfig, DnsKind};
+use crate::layers::l7_application::http::{HttpApplication, HttpConfig, HttpKind};
 use crate::layers::l7_application::RawApplication;
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -58,6 +61,47 @@ pub struct StackConfig {
     pub bit_error_rate: f64,
     /// Seed for every random choice (initial sequence numbers, IP identification, bit errors).
     pub seed: u64,
+    /// The application (L7) and what it sends.
+    pub app: App,
+    /// The session model (L5).
+    pub model: Model,
+    /// The text encoding on the wire (L6).
+    pub encoding: TextEncoding,
+    /// The compression (L6).
+    pub compression: Compression,
+    /// A pre-shared 256-bit secret: encrypt at L6 (ChaCha20-Poly1305 in TLS 1.3 records).
+    #[serde(skip)]
+    pub key: Option<[u8; 32]>,
+}
+
+/// The application at L7 and what this end sends with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum App {
+    /// The message bytes as given.
+    Raw,
+    /// The chat room's line protocol.
+    Chat(ChatConfig),
+    /// HTTP/1.1.
+    Http(HttpConfig),
+    /// DNS over UDP (the ID is drawn from the seed).
+    Dns(DnsKind),
+}
+
+impl App {
+    /// Whether the application's data is text (L6 re-encodes only text).
+    fn is_text(&self) -> bool {
+        !matches!(self, App::Dns(_))
+    }
+}
+
+/// How layers 5 and 6 are realised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// TCP/IP: layers 5–7 merge into the application; the socket does the session's work and L5
+    /// adds no bytes.
+    Tcpip,
 }
 
 impl Default for StackConfig {
@@ -84,6 +128,11 @@ impl Default for StackConfig {
             rate: BitRate(10_000_000),
             bit_error_rate: 0.0,
             seed: 1,
+            app: App::Raw,
+            model: Model::Tcpip,
+            encoding: TextEncoding::Utf8,
+            compression: Compression::None,
+            key: None,
         }
     }
 }
@@ -101,6 +150,7 @@ struct Draws {
     isn_second: u32,
     ip_ident: u16,
     echo_id: u16,
+    dns_id: u16,
 }
 
 impl StackConfig {
@@ -116,6 +166,7 @@ impl StackConfig {
             isn_second: rng.next_u32(),
             ip_ident: (rng.next_u32() >> 16) as u16,
             echo_id: (rng.next_u32() >> 16) as u16,
+            dns_id: (rng.next_u32() >> 16) as u16,
         }
     }
 
@@ -152,6 +203,33 @@ impl StackConfig {
             ));
         }
         Ok(())
+    }
+
+    /// "192.0.2.1:51000" or "[2001:db8::1]:51000" (just the address for ICMP, which has no ports).
+    pub fn endpoint_name(&self, e: &Endpoint) -> String {
+        match (self.transport, e.ip) {
+            (TransportKind::Icmp, ip) => ip.to_string(),
+            (_, IpAddr::V4(a)) => format!("{a}:{}", e.port),
+            (_, IpAddr::V6(a)) => format!("[{a}]:{}", e.port),
+        }
+    }
+
+    /// The role of the end that sends `app`'s data: a client opens the dialogue (chat's
+    /// JOIN/MSG/LEAVE, an HTTP request, a DNS query, raw data), a server answers in it (chat's
+    /// FROM/JOINED/LEFT, an HTTP response, a DNS response). The same in a config and its mirror:
+    /// the receiving end takes the other role.
+    pub fn sender_role(&self) -> Role {
+        let serves = match &self.app {
+            App::Raw => false,
+            App::Chat(c) => matches!(c.command, ChatCommand::From { .. } | ChatCommand::Joined | ChatCommand::Left),
+            App::Http(h) => matches!(h.kind, HttpKind::Response { .. }),
+            App::Dns(k) => *k == DnsKind::Response,
+        };
+        if serves {
+            Role::Server
+        } else {
+            Role::Client
+        }
     }
 
     /// "TCP 192.0.2.1:51000 → 192.0.2.2:3000": the dialogue's 5-tuple.
@@ -254,10 +332,30 @@ impl Stack {
         let phy =
             PhysicalConfig { code: cfg.line_code, rate: cfg.rate, bit_error_rate: cfg.bit_error_rate, seed: cfg.seed };
         phy.validate()?;
+        let app: Box<dyn Layer> = match &cfg.app {
+            App::Raw => Box::new(RawApplication),
+            App::Chat(c) => Box::new(ChatApplication::new(c.clone())?),
+            App::Http(h) => Box::new(HttpApplication::new(h.clone())?),
+            App::Dns(kind) => Box::new(DnsApplication::new(DnsConfig { id: d.dns_id, kind: *kind })?),
+        };
+        let presentation = Presentation::new(PresentationConfig {
+            text: cfg.app.is_text(),
+            encoding: cfg.encoding,
+            compression: cfg.compression,
+            key: cfg.key,
+            local: cfg.endpoint_name(&cfg.local),
+            remote: cfg.endpoint_name(&cfg.remote),
+        })?;
         let layers: Vec<Box<dyn Layer>> = vec![
-            Box::new(RawApplication),
-            Box::new(Presentation),
-            Box::new(SocketSession { outgoing: cfg.dialogue(), incoming: cfg.mirror().dialogue() }),
+            app,
+            Box::new(presentation),
+            Box::new(SocketSession::new(SessionConfig {
+                model: cfg.model,
+                transport: cfg.transport,
+                local: cfg.endpoint_name(&cfg.local),
+                remote: cfg.endpoint_name(&cfg.remote),
+                sender_role: cfg.sender_role(),
+            })),
             Box::new(Transport::new(TransportConfig {
                 kind: cfg.transport,
                 local_ip: cfg.local.ip,

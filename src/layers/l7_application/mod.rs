@@ -1,5 +1,10 @@
-//! L7 application. For now one application, `raw`: the message bytes as given, shown under
-//! Wireshark's generic `data` protocol (`data.data`, `data.len`). Chat, HTTP and DNS come next.
+//! L7 application: `raw` (the message bytes as given, shown under Wireshark's generic `data`
+//! protocol), [`chat`] (the chat room's line protocol), [`http`] (HTTP/1.1) and [`dns`] (DNS
+//! over UDP). Each is its own [`Layer`]; the stack picks one.
+
+pub mod chat;
+pub mod dns;
+pub mod http;
 
 use crate::error::Result;
 use crate::layer::{Context, Layer, LayerId, Pdu, PduName};
