@@ -89,6 +89,16 @@ pub enum App {
 }
 
 impl App {
+    /// The name `--app` takes: raw, chat, http, dns.
+    pub fn name(&self) -> &'static str {
+        match self {
+            App::Raw => "raw",
+            App::Chat(_) => "chat",
+            App::Http(_) => "http",
+            App::Dns(_) => "dns",
+        }
+    }
+
     /// Whether the application's data is text (L6 re-encodes only text).
     fn is_text(&self) -> bool {
         !matches!(self, App::Dns(_))

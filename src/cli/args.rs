@@ -37,19 +37,81 @@ pub struct DemoArgs {
 /// Options of `osilab send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The message (UTF-8 text). Use --file for bytes from a file.
-    #[arg(value_name = "MESSAGE", required_unless_present = "file", conflicts_with = "file")]
+    /// The message: raw data, the chat line's text (or nick), or the HTTP body. Use --file for bytes
+    /// from a file.
+    #[arg(value_name = "MESSAGE", conflicts_with = "file")]
     pub message: Option<String>,
     /// Send the bytes of this file instead of MESSAGE.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
+    /// Application (L7): raw, chat, http or dns.
+    #[arg(long, default_value = "raw", value_name = "APP")]
+    pub app: String,
+    /// Chat: the line to send: msg, join, leave (client) or from, joined, left (server).
+    #[arg(long, default_value = "msg", value_name = "CMD")]
+    pub chat: String,
+    /// Chat: the nick a server's FROM line relays.
+    #[arg(long, value_name = "NICK")]
+    pub nick: Option<String>,
+    /// HTTP: the request method (a request is the default).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// HTTP: the request target.
+    #[arg(long, default_value = "/", value_name = "PATH")]
+    pub path: String,
+    /// HTTP: the Host header (default: the destination address).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// HTTP: send a response with this status code instead of a request.
+    #[arg(long, value_name = "CODE", conflicts_with = "method")]
+    pub status: Option<String>,
+    /// HTTP: the body (instead of MESSAGE).
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["message", "file"])]
+    pub body: Option<String>,
+    /// HTTP: the body's Content-Type.
+    #[arg(long, default_value = "text/plain; charset=utf-8", value_name = "TYPE")]
+    pub content_type: String,
+    /// HTTP: send a response's body chunked (Transfer-Encoding: chunked), at most N bytes a chunk.
+    #[arg(long, value_name = "N", requires = "status")]
+    pub chunked: Option<String>,
+    /// DNS: the name to query.
+    #[arg(long, value_name = "NAME")]
+    pub query: Option<String>,
+    /// DNS: the record type: A, AAAA or CNAME.
+    #[arg(long = "type", default_value = "A", value_name = "TYPE")]
+    pub rrtype: String,
+    /// DNS: send a response with this answer (an address, or a name for CNAME); repeat for more.
+    #[arg(long, value_name = "VALUE")]
+    pub answer: Vec<String>,
+    /// DNS: the answers' TTL in seconds.
+    #[arg(long, default_value = "300", value_name = "SECONDS")]
+    pub answer_ttl: String,
+    /// Presentation (L6): text encoding on the wire: utf-8, utf-16be or iso-8859-1.
+    #[arg(long, default_value = "utf-8", value_name = "ENC")]
+    pub encoding: String,
+    /// Presentation (L6): compress with deflate or gzip.
+    #[arg(long, value_name = "ALG")]
+    pub compress: Option<String>,
+    /// Presentation (L6): encrypt with ChaCha20-Poly1305 in TLS 1.3 records, with this pre-shared
+    /// 256-bit key (64 hex digits).
+    #[arg(long, value_name = "HEX", conflicts_with = "key_file")]
+    pub key: Option<String>,
+    /// Presentation (L6): as --key, the key read from a file (64 hex digits, or 32 raw bytes).
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Session model (L5): tcpip (layers 5-7 merged into the application).
+    #[arg(long, default_value = "tcpip", value_name = "MODEL")]
+    pub model: String,
     /// Transport: tcp, udp, or icmp (an echo request carrying the message, as ping does).
-    #[arg(long, default_value = "tcp", value_name = "PROTO")]
-    pub transport: String,
-    /// Source IP:PORT (IPv6 as [ADDR]:PORT). Default 192.0.2.1:51000, or [2001:db8::1]:51000 for IPv6.
+    /// Default: udp for dns, tcp otherwise.
+    #[arg(long, value_name = "PROTO")]
+    pub transport: Option<String>,
+    /// Source IP:PORT (IPv6 as [ADDR]:PORT). Default 192.0.2.1:51000 for a client, 192.0.2.2 and the
+    /// application's port for a server's response.
     #[arg(long, value_name = "IP:PORT")]
     pub from: Option<String>,
-    /// Destination IP:PORT (IPv6 as [ADDR]:PORT). Default 192.0.2.2:3000.
+    /// Destination IP:PORT (IPv6 as [ADDR]:PORT). Default 192.0.2.2 and the application's port (3000 for
+    /// raw and chat, 80 for http, 53 for dns), or 192.0.2.1:51000 for a server's response.
     #[arg(long, value_name = "IP:PORT")]
     pub to: Option<String>,
     /// Source MAC address. Default 02:00:00:00:00:01 (locally administered).

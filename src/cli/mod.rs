@@ -2,6 +2,7 @@
 //! [`StackConfig`](crate::stack::StackConfig), runs an [`Exchange`](crate::stack::Exchange) and
 //! renders it. Errors are one line on stderr and exit code 2.
 
+mod app;
 mod args;
 mod send;
 
@@ -20,10 +21,18 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // One line, like every other error: clap's first line ("error: …") without the usage
+            // block; `--help` says the rest.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            eprintln!("osilab: error: {first} (see osilab --help)");
+            return 2;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // --help and --version.
             let _ = e.print();
-            return code;
+            return 0;
         }
     };
     let result = match cli.command {

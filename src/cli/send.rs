@@ -1,14 +1,16 @@
 //! `osilab send` and `osilab demo`.
 
+use super::app::{application, presentation_and_session, sender_is_server, AppName};
 use super::args::{DemoArgs, SendArgs};
 use super::config_err;
 use crate::addr::MacAddr;
 use crate::error::{Error, Result};
 use crate::layers::l2_data_link::VlanTag;
 use crate::layers::l4_transport::TransportKind;
+use crate::layers::l7_application::chat::{ChatCommand, ChatConfig};
 use crate::pcap::PcapSink;
 use crate::render::{render, Format};
-use crate::stack::{Exchange, StackConfig, DOC_IPV6_LOCAL, DOC_IPV6_REMOTE};
+use crate::stack::{App, Exchange, StackConfig, DOC_IPV6_LOCAL, DOC_IPV6_REMOTE};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
@@ -18,7 +20,7 @@ pub const DEMO_MESSAGE: &str = "Olá, sala!";
 /// `osilab demo`.
 pub fn demo(a: &DemoArgs) -> Result<String> {
     let format: Format = a.format.parse().map_err(config_err)?;
-    let cfg = StackConfig::default();
+    let cfg = StackConfig { app: App::Chat(ChatConfig { command: ChatCommand::Msg }), ..StackConfig::default() };
     let x = Exchange::run(&cfg, DEMO_MESSAGE.as_bytes())?;
     if let Some(p) = &a.pcap {
         write_pcap(p, &x)?;
@@ -27,9 +29,11 @@ pub fn demo(a: &DemoArgs) -> Result<String> {
     if format == Format::Tree {
         out.push_str(
             "The chat room: a client process on 192.0.2.1 (port 51000) sends \"Olá, sala!\" to the chat\n\
-             server on 192.0.2.2, port 3000, over an established TCP connection. Each layer wraps what\n\
-             the layer above gave it, the frame crosses the wire as Manchester-coded bits at 10 Mbit/s,\n\
-             and the server's stack unwraps it layer by layer, checking each header.\n\n",
+             server on 192.0.2.2, port 3000, over an established TCP connection. The chat protocol makes\n\
+             it the line \"MSG Olá, sala!\", the presentation layer encodes its characters as UTF-8 bytes,\n\
+             the socket carries the dialogue, and each layer below wraps what the layer above gave it; the\n\
+             frame crosses the wire as Manchester-coded bits at 10 Mbit/s, and the server's stack unwraps\n\
+             it layer by layer, checking each header.\n\n",
         );
     }
     out.push_str(&render(&x, format));
@@ -39,12 +43,7 @@ pub fn demo(a: &DemoArgs) -> Result<String> {
 /// `osilab send`.
 pub fn send(a: &SendArgs) -> Result<String> {
     let format: Format = a.format.parse().map_err(config_err)?;
-    let cfg = config(a)?;
-    let message = match (&a.message, &a.file) {
-        (Some(m), None) => m.clone().into_bytes(),
-        (None, Some(p)) => std::fs::read(p).map_err(|e| Error::io(format!("cannot read {}: {e}", p.display())))?,
-        _ => return Err(config_err("give a MESSAGE or --file PATH, not both")),
-    };
+    let (cfg, message) = config(a)?;
     let x = Exchange::run_with(&cfg, &message, a.arp)?;
     if let Some(p) = &a.pcap {
         write_pcap(p, &x)?;
@@ -84,22 +83,32 @@ fn parse_mac(s: &str, option: &str) -> Result<MacAddr> {
     s.parse().map_err(|e| config_err(format!("{option}: {e}")))
 }
 
-/// Turn `send`'s options into a configuration: syntax is checked here, meaning by the layers.
-pub fn config(a: &SendArgs) -> Result<StackConfig> {
-    let transport = match a.transport.to_ascii_lowercase().as_str() {
-        "tcp" => TransportKind::Tcp,
-        "udp" => TransportKind::Udp,
-        "icmp" | "ping" => TransportKind::Icmp,
-        other => return Err(config_err(format!("unknown transport {other:?}: expected tcp, udp or icmp"))),
+/// Turn `send`'s options into a configuration and the message the application is handed:
+/// syntax is checked here, meaning by the layers.
+pub fn config(a: &SendArgs) -> Result<(StackConfig, Vec<u8>)> {
+    let name = AppName::parse(&a.app)?;
+    let transport = match a.transport.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => name.transport(),
+        Some("tcp") => TransportKind::Tcp,
+        Some("udp") => TransportKind::Udp,
+        Some("icmp" | "ping") if name == AppName::Raw => TransportKind::Icmp,
+        Some("icmp" | "ping") => return Err(config_err("an ICMP echo carries raw data: use --app raw")),
+        Some(other) => return Err(config_err(format!("unknown transport {other:?}: expected tcp, udp or icmp"))),
     };
     let mut cfg = StackConfig { transport, ..StackConfig::default() };
-    let to = a.to.as_deref().map(|s| parse_endpoint(s, "--to", 3000)).transpose()?;
-    let from = a.from.as_deref().map(|s| parse_endpoint(s, "--from", 51000)).transpose()?;
+    // A server's answer goes from the server (192.0.2.2, the application's port) to the client.
+    let server = sender_is_server(a, name)?;
+    cfg.remote.port = name.port();
+    if server {
+        std::mem::swap(&mut cfg.local, &mut cfg.remote);
+    }
+    let to = a.to.as_deref().map(|s| parse_endpoint(s, "--to", cfg.remote.port)).transpose()?;
+    let from = a.from.as_deref().map(|s| parse_endpoint(s, "--from", cfg.local.port)).transpose()?;
     // An IPv6 peer given without the other end gets the IPv6 documentation default for it.
     let v6 = matches!(to, Some((IpAddr::V6(_), _))) || matches!(from, Some((IpAddr::V6(_), _)));
     if v6 {
-        cfg.local.ip = IpAddr::V6(DOC_IPV6_LOCAL);
-        cfg.remote.ip = IpAddr::V6(DOC_IPV6_REMOTE);
+        let (client, srv) = (IpAddr::V6(DOC_IPV6_LOCAL), IpAddr::V6(DOC_IPV6_REMOTE));
+        (cfg.local.ip, cfg.remote.ip) = if server { (srv, client) } else { (client, srv) };
     }
     if let Some((ip, port)) = from {
         (cfg.local.ip, cfg.local.port) = (ip, port);
@@ -135,6 +144,9 @@ pub fn config(a: &SendArgs) -> Result<StackConfig> {
         .parse()
         .map_err(|_| config_err(format!("bad bit-error rate {:?}: expected a probability like 1e-4", a.ber)))?;
     cfg.seed = parse_num(&a.seed, "seed")?;
+    presentation_and_session(a, &mut cfg)?;
+    let (app, message) = application(a, name, &cfg)?;
+    cfg.app = app;
     // Each layer checks the values that are its own when the stacks are built.
-    Ok(cfg)
+    Ok((cfg, message))
 }

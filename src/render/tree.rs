@@ -12,7 +12,8 @@ pub fn tree(x: &Exchange) -> String {
     let n = x.frames().len();
     let _ = writeln!(
         out,
-        "{} · {}-byte message · {} frame{}",
+        "{} over {} · {}-byte message · {} frame{}",
+        x.config.app.name(),
         x.config.dialogue(),
         x.message.len(),
         n,
