@@ -78,8 +78,14 @@ impl SocketSession {
         let mut c: Vec<(String, &'static str)> = Vec::new();
         match (self.cfg.transport, role) {
             (TransportKind::Tcp, Role::Client) => {
-                c.push((format!("socket({}, SOCK_STREAM)", self.family()), "a TCP socket, a file descriptor for the process"));
-                c.push((format!("connect({r})"), "the kernel picks the local port and opens the connection (SYN, SYN-ACK, ACK)"));
+                c.push((
+                    format!("socket({}, SOCK_STREAM)", self.family()),
+                    "a TCP socket, a file descriptor for the process",
+                ));
+                c.push((
+                    format!("connect({r})"),
+                    "the kernel picks the local port and opens the connection (SYN, SYN-ACK, ACK)",
+                ));
             }
             (TransportKind::Tcp, Role::Server) => {
                 c.push((format!("socket({}, SOCK_STREAM)", self.family()), "the listening socket"));
@@ -122,11 +128,18 @@ impl SocketSession {
             TransportKind::Udp => "UDP",
             TransportKind::Icmp => "ICMP",
         };
-        let (from, to) = if sending { (&self.cfg.local, &self.cfg.remote) } else { (&self.cfg.remote, &self.cfg.local) };
-        let mut r = Record::new(LayerId::Session, direction, "session", "Session (TCP/IP model: the socket)", PduName::Data);
-        r.summary = format!("{proto} {from} → {to}, {len} bytes, {} side", if role == Role::Client { "client" } else { "server" });
+        let (from, to) =
+            if sending { (&self.cfg.local, &self.cfg.remote) } else { (&self.cfg.remote, &self.cfg.local) };
+        let mut r =
+            Record::new(LayerId::Session, direction, "session", "Session (TCP/IP model: the socket)", PduName::Data);
+        r.summary = format!(
+            "{proto} {from} → {to}, {len} bytes, {} side",
+            if role == Role::Client { "client" } else { "server" }
+        );
         r.payload_len = len;
-        r.fields.push(Field::text("session.model", "Model", "tcpip").shown("TCP/IP: layers 5–7 merged into the application"));
+        r.fields.push(
+            Field::text("session.model", "Model", "tcpip").shown("TCP/IP: layers 5–7 merged into the application"),
+        );
         r.fields.push(Field::text("session.role", "Role", if role == Role::Client { "client" } else { "server" }));
         r.fields.push(Field::text("session.tuple", "5-tuple", format!("{proto} {from} → {to}")));
         for (call, what) in self.calls(sending, role, len) {
@@ -192,7 +205,14 @@ mod tests {
         let up = &cx.trace.records[1];
         assert_eq!(
             calls(up),
-            ["socket(AF_INET, SOCK_STREAM)", "bind(192.0.2.2:3000)", "listen(128)", "accept() = 192.0.2.1:51000", "recv() = 5", "close()"]
+            [
+                "socket(AF_INET, SOCK_STREAM)",
+                "bind(192.0.2.2:3000)",
+                "listen(128)",
+                "accept() = 192.0.2.1:51000",
+                "recv() = 5",
+                "close()"
+            ]
         );
         assert_eq!(up.field("session.tuple").unwrap().value.to_string(), "TCP 192.0.2.1:51000 → 192.0.2.2:3000");
         assert_eq!(up.field("session.role").unwrap().value.to_string(), "server");
@@ -203,7 +223,10 @@ mod tests {
         let mut s = session(TransportKind::Udp, Role::Server);
         let mut cx = Context::default();
         s.encapsulate(Pdu::bytes(vec![0; 40]), &mut cx).unwrap();
-        assert_eq!(calls(&cx.trace.records[0]), ["socket(AF_INET, SOCK_DGRAM)", "bind(192.0.2.1:51000)", "sendto(192.0.2.2:3000, 40)"]);
+        assert_eq!(
+            calls(&cx.trace.records[0]),
+            ["socket(AF_INET, SOCK_DGRAM)", "bind(192.0.2.1:51000)", "sendto(192.0.2.2:3000, 40)"]
+        );
     }
 
     #[test]
