@@ -206,6 +206,12 @@ impl StackConfig {
                 format!("MTU {} is above Ethernet's {ETHERNET_MTU}-byte payload limit (IEEE 802.3 §3.2.7)", self.mtu),
             ));
         }
+        if matches!(self.app, App::Dns(_)) && self.transport != TransportKind::Udp {
+            return Err(Error::config(
+                Some(LayerId::Application),
+                "DNS is carried over UDP here (RFC 1035 §4.2.1); DNS over TCP's length framing (§4.2.2) is not built",
+            ));
+        }
         if self.dont_fragment == Some(true) && self.local.ip.is_ipv6() {
             return Err(Error::config(
                 Some(LayerId::Network),

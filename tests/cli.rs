@@ -165,6 +165,7 @@ fn bad_arguments_exit_2_with_one_clear_line() {
         (&["send", "--app", "dns"], "--app dns needs --query"),
         (&["send", "--app", "dns", "--query", "www.example", "hello"], "give no MESSAGE"),
         (&["send", "--app", "dns", "--query", "www.example", "--type", "MX"], "unknown record type"),
+        (&["send", "--app", "dns", "--query", "www.example", "--transport", "tcp"], "DNS is carried over UDP"),
         (&["send", "--app", "chat", "--chat", "from", "hi"], "give --nick"),
         (&["send", "--app", "chat", "--chat", "leave", "bye"], "LEAVE takes no argument"),
         (&["send", "--app", "chat", "--chat", "shout", "hi"], "unknown chat line"),
