@@ -698,10 +698,19 @@ fn exchange_over_udp_delivers_intact() {
 
 #[test]
 fn exchange_over_tcp_is_refused_clearly() {
+    // The stack refuses the configuration before anything is sent...
     let cfg = StackConfig { app: App::Dns(DnsKind::Query), ..StackConfig::default() };
-    let x = Exchange::run(&cfg, b"www.example. IN AAAA").unwrap();
-    let e = x.received.error.expect("refused");
+    let e = Exchange::run(&cfg, b"www.example. IN AAAA").unwrap_err();
     assert_eq!(e.layer, Some(LayerId::Application));
+    assert!(e.to_string().contains("carried over UDP"), "{e}");
+    // ...and a DNS layer handed a TCP segment's data refuses it too.
+    let mut app = DnsApplication::new(DnsConfig { id: 1, kind: DnsKind::Query }).unwrap();
+    let mut cx = crate::layer::Context::default();
+    let pdu = Pdu {
+        data: crate::layer::Data::Bytes(vec![0; 12]),
+        meta: crate::layer::Meta { ip_proto: Some(6), ..Default::default() },
+    };
+    let e = app.decapsulate(pdu, &mut cx).unwrap_err();
     assert!(e.to_string().contains("over UDP only"), "{e}");
 }
 
