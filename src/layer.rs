@@ -152,6 +152,9 @@ pub struct Meta {
     pub dst_mac: Option<crate::addr::MacAddr>,
     /// Which of several PDUs one SDU became.
     pub part: Option<Part>,
+    /// On the way up: the bytes no longer sit at `offset` in the frame (they were decrypted,
+    /// decompressed or re-encoded), so an error in them names no byte of the frame.
+    pub detached: bool,
 }
 
 /// A data unit passing between two adjacent layers.

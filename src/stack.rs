@@ -474,8 +474,9 @@ impl Stack {
                         continue 'frames;
                     }
                     Ok(Some(up)) => {
-                        // Data put together from several frames no longer sits at one place in this one.
-                        reassembled |= std::mem::take(&mut holding[k]);
+                        // Data put together from several frames, or transformed (decrypted,
+                        // decompressed), no longer sits at one place in this frame.
+                        reassembled |= std::mem::take(&mut holding[k]) || up.meta.detached;
                         pdu = up;
                     }
                     Ok(None) => {

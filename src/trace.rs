@@ -275,10 +275,11 @@ impl fmt::Display for Record {
         if !self.summary.is_empty() {
             writeln!(f, "    {}", self.summary)?;
         }
-        let mut sizes = format!("    header {}..{} ({} bytes)", self.header.start, self.header.end, self.header.len());
+        let bytes = |n: usize| if n == 1 { "1 byte".to_string() } else { format!("{n} bytes") };
+        let mut sizes = format!("    header {}..{} ({})", self.header.start, self.header.end, bytes(self.header.len()));
         let _ = write!(sizes, ", payload {}", self.payload_len);
         if let Some(t) = &self.trailer {
-            let _ = write!(sizes, ", trailer {}..{} ({} bytes)", t.start, t.end, t.len());
+            let _ = write!(sizes, ", trailer {}..{} ({})", t.start, t.end, bytes(t.len()));
         }
         let _ = write!(sizes, ", overhead {}", self.overhead);
         writeln!(f, "{sizes}")?;

@@ -190,3 +190,43 @@ fn bad_arguments_exit_2_with_one_clear_line() {
         assert!(err.starts_with("osilab: error: "), "{args:?}: {err:?}");
     }
 }
+
+/// Each application in `tree` and `json`, as the issue asks: the L5-L7 records in both.
+#[test]
+fn each_app_in_tree_and_json() {
+    let cases: &[(&str, &[&str])] = &[
+        ("app_chat_msg", &["--app", "chat", "Olá, sala!"]),
+        ("app_chat_from", &["--app", "chat", "--chat", "from", "--nick", "ana", "Olá, sala!"]),
+        ("app_http_get", &["--app", "http", "--method", "GET", "--path", "/index.html"]),
+        ("app_http_200_chunked", &["--app", "http", "--status", "200", "--chunked", "8", "--body", "Olá, mundo!"]),
+        ("app_dns_query", &["--app", "dns", "--query", "www.example", "--type", "AAAA"]),
+        ("app_dns_response", &["--app", "dns", "--query", "www.example", "--type", "AAAA", "--answer", "2001:db8::5"]),
+        (
+            "app_raw_utf16_gzip_tls",
+            &[
+                "--encoding",
+                "utf-16be",
+                "--compress",
+                "gzip",
+                "--key",
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                "Olá, sala!",
+            ],
+        ),
+    ];
+    for (name, args) in cases {
+        let mut a = vec!["send"];
+        a.extend_from_slice(args);
+        let tree = osilab_ok(&a);
+        assert!(tree.contains("identical to the message sent"), "{name}: {tree}");
+        insta::assert_snapshot!(format!("{name}_tree"), tree);
+        a.extend_from_slice(&["--format", "json"]);
+        let json = osilab_ok(&a);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(v["intact"], true, "{name}");
+        for layer in [5, 6, 7] {
+            assert!(v["up"].as_array().unwrap().iter().any(|r| r["layer"] == layer), "{name}: an L{layer} record");
+        }
+        insta::assert_snapshot!(format!("{name}_json"), json);
+    }
+}

@@ -91,7 +91,7 @@ fn as_tshark(v: &serde_json::Value) -> String {
 
 /// Field-name prefixes of what Wireshark does not dissect, so has no names for: L1, the TCP/IP
 /// model's session (the socket), the presentation transforms, and the chat room's protocol.
-const OSILAB_ONLY: &[&str] = &["phy.", "session.", "pres.", "chat."];
+const OSILAB_ONLY: &[&str] = &["phy.", "session.", "presentation.", "chat."];
 
 /// Field by field, osilab's receiver and tshark must read the same values from every frame:
 /// every field osilab's layers report (L2 and up) is asked of tshark for that frame and must
