@@ -99,9 +99,11 @@ impl App {
         }
     }
 
-    /// Whether the application's data is text (L6 re-encodes only text).
+    /// Whether the application's data is text, which L6 may re-encode: the chat room's lines and
+    /// raw data. DNS messages are binary, and HTTP messages octets (RFC 9112 §2.2) whose body's
+    /// charset is the application's to declare in Content-Type.
     fn is_text(&self) -> bool {
-        !matches!(self, App::Dns(_))
+        matches!(self, App::Raw | App::Chat(_))
     }
 }
 

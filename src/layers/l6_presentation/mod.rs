@@ -59,7 +59,8 @@ pub enum Compression {
 /// L6 configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PresentationConfig {
-    /// Whether the application's data is text (chat, HTTP, UTF-8 raw data) or binary (DNS):
+    /// Whether the application's data is text (chat lines, raw data) or octets (DNS messages;
+    /// HTTP messages, RFC 9112 §2.2, whose body's charset is declared in Content-Type):
     /// only text is re-encoded.
     pub text: bool,
     /// The text encoding on the wire.
@@ -105,7 +106,7 @@ impl Presentation {
             return Err(Error::config(
                 Some(L6),
                 format!(
-                    "DNS messages are binary: no text encoding ({} applies to text: chat, HTTP, raw)",
+                    "this application's messages are octets, not text (DNS; HTTP, RFC 9112 §2.2): no text encoding ({} applies to chat lines and raw text)",
                     cfg.encoding.name()
                 ),
             ));
@@ -335,7 +336,7 @@ impl Presentation {
         r.summary = format!("{len} bytes passed unchanged: no text encoding, compression or encryption");
         r.payload_len = len;
         if !self.cfg.text {
-            r.notes.push("binary data (DNS): no text encoding applies".into());
+            r.notes.push("octets, not text (DNS, HTTP): no text encoding applies".into());
         }
         cx.trace.push(r);
     }

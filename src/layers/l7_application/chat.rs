@@ -516,7 +516,9 @@ impl ChatApplication {
                 Some(k) => format!("{} (byte {k} of the message)", b.found),
                 None => b.found,
             };
-            send_err(&format!("{word} {}", b.what), b.expected, found)
+            // "MSG text", but not "MSG MSG line" when the parser already named the command.
+            let what = if b.what.starts_with(word) { b.what.to_string() } else { format!("{word} {}", b.what) };
+            send_err(&what, b.expected, found)
         })?;
         Ok(line)
     }
