@@ -230,3 +230,24 @@ fn each_app_in_tree_and_json() {
         insta::assert_snapshot!(format!("{name}_json"), json);
     }
 }
+
+/// `--key-file` holds the key as 64 hex digits or as 32 raw bytes; both give the same records.
+#[test]
+fn key_file_as_hex_or_raw_bytes() {
+    let dir = common::scratch("cli-keyfile");
+    let key: Vec<u8> = (0u8..32).collect();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let (h, r, bad) = (dir.join("key.hex"), dir.join("key.bin"), dir.join("key.bad"));
+    std::fs::write(&h, format!("{hex}\n")).unwrap();
+    std::fs::write(&r, &key).unwrap();
+    std::fs::write(&bad, b"too short").unwrap();
+    let run = |p: &std::path::Path| {
+        osilab_ok(&["send", "--app", "chat", "--key-file", p.to_str().unwrap(), "hi", "--format", "hex"])
+    };
+    let with_hex = run(&h);
+    assert_eq!(with_hex, run(&r), "the same key, the same ciphertext");
+    assert_eq!(with_hex, osilab_ok(&["send", "--app", "chat", "--key", &hex, "hi", "--format", "hex"]));
+    let out = osilab(&["send", "--app", "chat", "--key-file", bad.to_str().unwrap(), "hi"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits or 32 raw bytes"));
+}
