@@ -235,4 +235,13 @@ pub trait Layer {
     fn holding(&self) -> bool {
         false
     }
+
+    /// The stream has ended (the peer closed the connection, or the capture is over): data still
+    /// held can never be completed. A layer holding some returns an error naming itself and what
+    /// was cut short (a truncated TLS record, an unfinished chat line or HTTP message, missing
+    /// fragments); one holding nothing returns `Ok`.
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        let _ = cx;
+        Ok(())
+    }
 }
