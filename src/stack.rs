@@ -503,6 +503,21 @@ impl Stack {
                 }
             }
         }
+        // The stream has ended: whatever a layer still holds can never be completed (a truncated
+        // TLS record, half a chat line, missing fragments), bottom layer first.
+        if error.is_none() {
+            for layer in self.layers.iter_mut().rev() {
+                let first = cx.trace.records.len();
+                let result = layer.finish(&mut cx);
+                for r in &mut cx.trace.records[first..] {
+                    r.at = None;
+                }
+                if let Err(e) = result {
+                    error = Some(Error { offset: None, ..e });
+                    break;
+                }
+            }
+        }
         Received { trace: cx.trace, delivered, arp, error }
     }
 }

@@ -447,3 +447,63 @@ mod upper_layers {
         }
     }
 }
+
+/// The stream ends with data a layer can never complete: each says so, naming itself.
+mod end_of_stream {
+    use super::*;
+    use osilab::layers::l7_application::chat::{ChatCommand, ChatConfig};
+    use osilab::stack::App;
+
+    fn receive(cfg: &StackConfig, frames: &[osilab::stack::WireFrame]) -> osilab::stack::Received {
+        Stack::from_config(&cfg.mirror()).unwrap().decapsulate(frames.iter().map(|f| f.signal.clone()), Instant::ZERO)
+    }
+
+    #[test]
+    fn missing_fragments_are_reported_at_l3() {
+        let cfg = config(TransportKind::Udp, false, None, 576, LineCode::NrzL, 1);
+        let sent = Stack::from_config(&cfg).unwrap().encapsulate(&[9u8; 1200], Instant::ZERO).unwrap();
+        assert_eq!(sent.frames.len(), 3);
+        let r = receive(&cfg, &sent.frames[..2]);
+        let e = r.error.expect("incomplete");
+        assert_eq!(e.layer, Some(LayerId::Network), "{e}");
+        assert!(e.to_string().contains("missing fragments"), "{e}");
+        assert!(r.delivered.is_empty());
+    }
+
+    #[test]
+    fn a_gap_in_the_tcp_stream_is_reported_at_l4() {
+        let cfg = config(TransportKind::Tcp, false, None, 576, LineCode::NrzL, 1);
+        let sent = Stack::from_config(&cfg).unwrap().encapsulate(&[7u8; 1200], Instant::ZERO).unwrap();
+        assert!(sent.frames.len() >= 3);
+        let r = receive(&cfg, &sent.frames[1..]);
+        let e = r.error.expect("incomplete");
+        assert_eq!(e.layer, Some(LayerId::Transport), "{e}");
+        assert!(e.to_string().contains("held after a gap"), "{e}");
+    }
+
+    #[test]
+    fn a_chat_line_cut_short_is_reported_at_l7() {
+        let cfg = StackConfig {
+            app: App::Chat(ChatConfig { command: ChatCommand::Msg }),
+            mtu: 576,
+            line_code: LineCode::NrzL,
+            ..StackConfig::default()
+        };
+        let text = "x".repeat(900);
+        let sent = Stack::from_config(&cfg).unwrap().encapsulate(text.as_bytes(), Instant::ZERO).unwrap();
+        assert!(sent.frames.len() >= 2);
+        let r = receive(&cfg, &sent.frames[..sent.frames.len() - 1]);
+        let e = r.error.expect("cut short");
+        assert_eq!(e.layer, Some(LayerId::Application), "{e}");
+        assert!(e.to_string().contains("chat line"), "{e}");
+        assert!(e.offset.is_none());
+    }
+
+    #[test]
+    fn complete_streams_finish_cleanly() {
+        for kind in KINDS {
+            let x = Exchange::run(&config(kind, false, None, 576, LineCode::NrzL, 3), &[1u8; 1500]).unwrap();
+            assert!(x.delivered_intact(), "{kind:?}: {:?}", x.received.error);
+        }
+    }
+}

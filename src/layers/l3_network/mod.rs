@@ -256,6 +256,32 @@ impl Layer for Network {
     fn holding(&self) -> bool {
         self.pending_reassemblies() > 0
     }
+
+    /// The capture ended with datagrams still missing fragments: they can never be delivered
+    /// (a host would drop them when its reassembly timer expires, RFC 1122 §3.3.2).
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        let n = self.pending_reassemblies();
+        if n == 0 {
+            return Ok(());
+        }
+        let mut r = crate::trace::Record::new(
+            LayerId::Network,
+            crate::trace::Direction::Up,
+            "ip",
+            "Reassembly incomplete",
+            crate::layer::PduName::Packet,
+        );
+        r.summary = format!("{n} datagram(s) still missing fragments when the stream ended");
+        cx.trace.push(r);
+        Err(Error::invalid(
+            LayerId::Network,
+            "IP",
+            None,
+            "reassembly (RFC 791 §3.2, RFC 8200 §4.5)",
+            "every fragment of each datagram",
+            format!("{n} datagram(s) still missing fragments when the stream ended"),
+        ))
+    }
 }
 
 pub use crate::layers::checksum::internet_checksum;

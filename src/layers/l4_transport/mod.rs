@@ -703,4 +703,23 @@ impl Layer for Transport {
     fn holding(&self) -> bool {
         self.held_bytes() > 0
     }
+
+    /// The stream ended with data held out of order: the bytes before it never came.
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        let held = self.held_bytes();
+        if held == 0 {
+            return Ok(());
+        }
+        let mut r = Record::new(LayerId::Transport, Direction::Up, "tcp", "TCP stream incomplete", PduName::Segment);
+        r.summary = format!("{held} bytes held out of order, waiting for seq {} that never came", self.rcv_nxt());
+        cx.trace.push(r);
+        Err(Error::invalid(
+            LayerId::Transport,
+            "TCP",
+            None,
+            "byte stream (RFC 9293 §3.10.7.4: data is delivered in order)",
+            format!("the bytes from seq {}", self.rcv_nxt()),
+            format!("the stream ended with {held} bytes held after a gap"),
+        ))
+    }
 }

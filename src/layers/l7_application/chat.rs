@@ -687,6 +687,38 @@ impl Layer for ChatApplication {
     fn holding(&self) -> bool {
         !self.held.is_empty()
     }
+
+    /// The connection ended: a line without its LF was cut short.
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let n = self.held.len();
+        self.held.clear();
+        let mut r = Record::new(
+            LayerId::Application,
+            Direction::Up,
+            PROTOCOL,
+            format!("{TITLE}: cut-short line"),
+            PduName::Data,
+        );
+        r.summary = format!("the stream ended {n} bytes into a line, before its \"\\n\"");
+        r.checks.push(Check::new(
+            "chat.line.status",
+            "Line",
+            false,
+            format!("{n} bytes with no LF at the end of the stream"),
+        ));
+        cx.trace.push(r);
+        Err(Error::truncated(
+            LayerId::Application,
+            PROTOCOL,
+            None,
+            "chat line (the stream ended before its \"\\n\")",
+            n + 1,
+            n,
+        ))
+    }
 }
 
 #[cfg(test)]
