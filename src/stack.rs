@@ -69,9 +69,24 @@ pub struct StackConfig {
     pub encoding: TextEncoding,
     /// The compression (L6).
     pub compression: Compression,
-    /// A pre-shared 256-bit secret: encrypt at L6 (ChaCha20-Poly1305 in TLS 1.3 records).
-    #[serde(skip)]
-    pub key: Option<[u8; 32]>,
+    /// A pre-shared 256-bit secret: encrypt at L6 (ChaCha20-Poly1305 in TLS 1.3 records). Shown
+    /// in JSON only as the cipher it turns on, never as the key.
+    #[serde(rename = "encryption", serialize_with = "ser_encryption")]
+    pub key: Option<Key>,
+}
+
+/// A 256-bit secret. Its `Debug` says only that there is one, so no log line prints a key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Key(pub [u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(<redacted>)")
+    }
+}
+
+fn ser_encryption<S: serde::Serializer>(key: &Option<Key>, s: S) -> Result<S::Ok, S::Error> {
+    key.map(|_| "chacha20-poly1305 (TLS 1.3 records)").serialize(s)
 }
 
 /// The application at L7 and what this end sends with it.
@@ -163,6 +178,8 @@ struct Draws {
     ip_ident: u16,
     echo_id: u16,
     dns_id: u16,
+    /// Stands in for a handshake's fresh randoms: binds L6's keys to this connection.
+    conn_nonce: [u8; 16],
 }
 
 impl StackConfig {
@@ -179,6 +196,12 @@ impl StackConfig {
             ip_ident: (rng.next_u32() >> 16) as u16,
             echo_id: (rng.next_u32() >> 16) as u16,
             dns_id: (rng.next_u32() >> 16) as u16,
+            conn_nonce: {
+                let mut n = [0u8; 16];
+                n[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+                n[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+                n
+            },
         }
     }
 
@@ -221,6 +244,18 @@ impl StackConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The connection's identity for L6's key derivation, the same at both ends: a nonce drawn
+    /// from the seed (standing in for a handshake's fresh randoms, RFC 8446 §4.1.2) and the two
+    /// endpoints in a fixed order. Another seed or another dialogue gives other keys; the same
+    /// seed and key give the same keystream, as a deterministic simulation must.
+    fn connection_context(&self, nonce: &[u8; 16]) -> Vec<u8> {
+        let mut ends = [self.endpoint_name(&self.local), self.endpoint_name(&self.remote)];
+        ends.sort();
+        let mut c = nonce.to_vec();
+        c.extend_from_slice(format!("{} {}", ends[0], ends[1]).as_bytes());
+        c
     }
 
     /// "192.0.2.1:51000" or "[2001:db8::1]:51000" (just the address for ICMP, which has no ports).
@@ -327,8 +362,9 @@ impl Stack {
         Ok(Stack { layers })
     }
 
-    /// The standard stack for one end of a dialogue: raw application, no presentation transform,
-    /// the socket as session, then TCP/UDP, IP, Ethernet and the line code.
+    /// The stack for one end of a dialogue: the configured application, the presentation
+    /// transforms, the session of the configured model, then TCP/UDP, IP, Ethernet and the line
+    /// code.
     pub fn from_config(cfg: &StackConfig) -> Result<Self> {
         cfg.validate()?;
         let d = cfg.draws();
@@ -360,20 +396,26 @@ impl Stack {
             text: cfg.app.is_text(),
             encoding: cfg.encoding,
             compression: cfg.compression,
-            key: cfg.key,
+            key: cfg.key.map(|k| k.0),
+            context: cfg.connection_context(&d.conn_nonce),
             local: cfg.endpoint_name(&cfg.local),
             remote: cfg.endpoint_name(&cfg.remote),
         })?;
-        let layers: Vec<Box<dyn Layer>> = vec![
-            app,
-            Box::new(presentation),
-            Box::new(SocketSession::new(SessionConfig {
+        // The session layer of the chosen model (the `osi` model's SPDUs will be a second arm).
+        let session: Box<dyn Layer> = match cfg.model {
+            Model::Tcpip => Box::new(SocketSession::new(SessionConfig {
                 model: cfg.model,
                 transport: cfg.transport,
                 local: cfg.endpoint_name(&cfg.local),
                 remote: cfg.endpoint_name(&cfg.remote),
                 sender_role: cfg.sender_role(),
+                ipv6: cfg.local.ip.is_ipv6(),
             })),
+        };
+        let layers: Vec<Box<dyn Layer>> = vec![
+            app,
+            Box::new(presentation),
+            session,
             Box::new(Transport::new(TransportConfig {
                 kind: cfg.transport,
                 local_ip: cfg.local.ip,

@@ -199,7 +199,10 @@ fn trace_records_every_layer_both_ways() {
     let down: Vec<u8> = x.sent.trace.records.iter().map(|r| r.layer.number()).collect();
     assert_eq!(down, [7, 6, 5, 4, 3, 2, 1]);
     let up: Vec<u8> = x.received.trace.records.iter().map(|r| r.layer.number()).collect();
-    assert_eq!(up, [1, 2, 3, 4, 5, 6, 7]);
+    // Up 1 to 7, then, when the stream ends, the socket reads end-of-file and closes (L5).
+    assert_eq!(up, [1, 2, 3, 4, 5, 6, 7, 5]);
+    let close = x.received.trace.records.last().unwrap();
+    assert!(close.summary.contains("the peer closed"), "{}", close.summary);
     // Each layer's whole PDU is exactly the payload of the layer below it.
     for pair in x.sent.trace.records.windows(2) {
         let (upper, lower) = (&pair[0], &pair[1]);
@@ -426,7 +429,7 @@ mod upper_layers {
                 transport,
                 encoding: ENCODINGS[enc],
                 compression: COMPRESSIONS[comp],
-                key: encrypt.then_some([7u8; 32]),
+                key: encrypt.then_some(osilab::stack::Key([7u8; 32])),
                 mtu,
                 seed,
                 line_code: LineCode::NrzL,
@@ -506,4 +509,15 @@ mod end_of_stream {
             assert!(x.delivered_intact(), "{kind:?}: {:?}", x.received.error);
         }
     }
+}
+
+#[test]
+fn the_key_never_shows_in_debug_or_json() {
+    let cfg = StackConfig { key: Some(osilab::stack::Key([0xab; 32])), ..StackConfig::default() };
+    let debug = format!("{cfg:?}");
+    assert!(debug.contains("<redacted>") && !debug.contains("171"), "{debug}");
+    let x = Exchange::run(&cfg, b"secret").unwrap();
+    let json = osilab::render::json(&x);
+    assert!(json.contains("\"encryption\": \"chacha20-poly1305 (TLS 1.3 records)\""));
+    assert!(!json.to_lowercase().contains(&"ab".repeat(32)));
 }

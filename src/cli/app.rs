@@ -9,7 +9,7 @@ use crate::layers::l6_presentation::Compression;
 use crate::layers::l7_application::chat::{ChatCommand, ChatConfig};
 use crate::layers::l7_application::dns::{answer_text, question_text, DnsKind, RrType};
 use crate::layers::l7_application::http::{HttpConfig, HttpKind};
-use crate::stack::{App, Model, StackConfig};
+use crate::stack::{App, Key, Model, StackConfig};
 use std::net::IpAddr;
 
 /// Which application `--app` names.
@@ -57,7 +57,11 @@ impl AppName {
 }
 
 fn chat_command(a: &SendArgs) -> Result<ChatCommand> {
-    Ok(match a.chat.to_ascii_lowercase().as_str() {
+    let cmd = a.chat.as_deref().unwrap_or("msg").to_ascii_lowercase();
+    if a.nick.is_some() && cmd != "from" {
+        return Err(config_err("--nick names whose message a server relays: it goes with --chat from"));
+    }
+    Ok(match cmd.as_str() {
         "msg" => ChatCommand::Msg,
         "join" => ChatCommand::Join,
         "leave" => ChatCommand::Leave,
@@ -122,12 +126,7 @@ fn host_for(ip: IpAddr, port: u16) -> String {
 /// The application and the SDU it is handed, for a configuration whose endpoints are set.
 pub fn application(a: &SendArgs, name: AppName, cfg: &StackConfig) -> Result<(App, Vec<u8>)> {
     let data = data(a)?;
-    if name != AppName::Http && a.body.is_some() {
-        return Err(config_err("--body is for --app http; give the data as MESSAGE"));
-    }
-    if name != AppName::Dns && (a.query.is_some() || !a.answer.is_empty()) {
-        return Err(config_err("--query and --answer are for --app dns"));
-    }
+    refuse_foreign_options(a, name)?;
     Ok(match name {
         AppName::Raw => {
             let d = data.ok_or_else(|| config_err("give a MESSAGE or --file PATH"))?;
@@ -158,25 +157,25 @@ pub fn application(a: &SendArgs, name: AppName, cfg: &StackConfig) -> Result<(Ap
                 },
                 None => HttpKind::Request {
                     method: a.method.clone().unwrap_or_else(|| "GET".into()),
-                    target: a.path.clone(),
+                    target: a.path.clone().unwrap_or_else(|| "/".into()),
                     host: a.host.clone().unwrap_or_else(|| host_for(cfg.remote.ip, cfg.remote.port)),
                 },
             };
-            (App::Http(HttpConfig { kind, content_type: a.content_type.clone() }), data.unwrap_or_default())
+            let content_type = a.content_type.clone().unwrap_or_else(|| "text/plain; charset=utf-8".into());
+            (App::Http(HttpConfig { kind, content_type }), data.unwrap_or_default())
         }
         AppName::Dns => {
             if data.is_some() {
                 return Err(config_err("a DNS message is made from --query, --type and --answer: give no MESSAGE"));
             }
             let q = a.query.as_deref().ok_or_else(|| config_err("--app dns needs --query NAME"))?;
-            let rrtype = match a.rrtype.to_ascii_uppercase().as_str() {
-                "A" => RrType::A,
-                "AAAA" => RrType::Aaaa,
-                "CNAME" => RrType::Cname,
-                other => return Err(config_err(format!("unknown record type {other:?}: expected A, AAAA or CNAME"))),
+            let rrtype: RrType = a.rrtype.as_deref().unwrap_or("A").parse().map_err(config_err)?;
+            let ttl: u32 = match &a.answer_ttl {
+                Some(t) => {
+                    t.trim().parse().map_err(|_| config_err(format!("bad --answer-ttl {t:?}: expected seconds")))?
+                }
+                None => 300,
             };
-            let ttl: u32 =
-                a.answer_ttl.trim().parse().map_err(|_| config_err(format!("bad TTL {:?}", a.answer_ttl)))?;
             let mut lines = vec![question_text(&fqdn(q), rrtype)];
             for v in &a.answer {
                 let rdata = if rrtype == RrType::Cname { fqdn(v) } else { v.clone() };
@@ -186,6 +185,37 @@ pub fn application(a: &SendArgs, name: AppName, cfg: &StackConfig) -> Result<(Ap
             (App::Dns(kind), lines.join("\n").into_bytes())
         }
     })
+}
+
+/// An option of another application than the chosen one would be silently ignored: refuse it.
+fn refuse_foreign_options(a: &SendArgs, name: AppName) -> Result<()> {
+    let given = |opts: &[(&str, bool)]| opts.iter().find(|(_, g)| *g).map(|(n, _)| n.to_string());
+    let chat = given(&[("--chat", a.chat.is_some()), ("--nick", a.nick.is_some())]);
+    let http = given(&[
+        ("--method", a.method.is_some()),
+        ("--path", a.path.is_some()),
+        ("--host", a.host.is_some()),
+        ("--status", a.status.is_some()),
+        ("--body", a.body.is_some()),
+        ("--content-type", a.content_type.is_some()),
+        ("--chunked", a.chunked.is_some()),
+    ]);
+    let dns = given(&[
+        ("--query", a.query.is_some()),
+        ("--type", a.rrtype.is_some()),
+        ("--answer", !a.answer.is_empty()),
+        ("--answer-ttl", a.answer_ttl.is_some()),
+    ]);
+    for (opt, app, wrong) in [
+        (chat, "chat", name != AppName::Chat),
+        (http, "http", name != AppName::Http),
+        (dns, "dns", name != AppName::Dns),
+    ] {
+        if let (Some(opt), true) = (opt, wrong) {
+            return Err(config_err(format!("{opt} is for --app {app}")));
+        }
+    }
+    Ok(())
 }
 
 /// `--encoding`, `--compress`, `--key`/`--key-file` and `--model` into the configuration.
@@ -214,7 +244,8 @@ pub fn presentation_and_session(a: &SendArgs, cfg: &mut StackConfig) -> Result<(
             })
         }
         (None, None) => None,
-    };
+    }
+    .map(Key);
     cfg.model = match a.model.to_ascii_lowercase().as_str() {
         "tcpip" | "tcp/ip" => Model::Tcpip,
         "osi" => {
@@ -227,10 +258,10 @@ pub fn presentation_and_session(a: &SendArgs, cfg: &mut StackConfig) -> Result<(
     Ok(())
 }
 
-/// 64 hex digits into a 256-bit key.
+/// 64 hex digits into a 256-bit key (hex digits only: no signs, no separators).
 fn parse_key(hex: &str, option: &str) -> Result<[u8; 32]> {
     let bad = || config_err(format!("{option}: expected a 256-bit key as 64 hex digits, got {} characters", hex.len()));
-    if hex.len() != 64 || !hex.is_ascii() {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
     }
     let mut key = [0u8; 32];

@@ -47,18 +47,18 @@ pub struct SendArgs {
     /// Application (L7): raw, chat, http or dns.
     #[arg(long, default_value = "raw", value_name = "APP")]
     pub app: String,
-    /// Chat: the line to send: msg, join, leave (client) or from, joined, left (server).
-    #[arg(long, default_value = "msg", value_name = "CMD")]
-    pub chat: String,
+    /// Chat: the line to send: msg (the default), join, leave (client) or from, joined, left (server).
+    #[arg(long, value_name = "CMD")]
+    pub chat: Option<String>,
     /// Chat: the nick a server's FROM line relays.
     #[arg(long, value_name = "NICK")]
     pub nick: Option<String>,
     /// HTTP: the request method (a request is the default).
     #[arg(long, value_name = "METHOD")]
     pub method: Option<String>,
-    /// HTTP: the request target.
-    #[arg(long, default_value = "/", value_name = "PATH")]
-    pub path: String,
+    /// HTTP: the request target (default /).
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
     /// HTTP: the Host header (default: the destination address).
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
@@ -68,24 +68,24 @@ pub struct SendArgs {
     /// HTTP: the body (instead of MESSAGE).
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["message", "file"])]
     pub body: Option<String>,
-    /// HTTP: the body's Content-Type.
-    #[arg(long, default_value = "text/plain; charset=utf-8", value_name = "TYPE")]
-    pub content_type: String,
+    /// HTTP: the body's Content-Type (default text/plain; charset=utf-8).
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
     /// HTTP: send a response's body chunked (Transfer-Encoding: chunked), at most N bytes a chunk.
     #[arg(long, value_name = "N", requires = "status")]
     pub chunked: Option<String>,
     /// DNS: the name to query.
     #[arg(long, value_name = "NAME")]
     pub query: Option<String>,
-    /// DNS: the record type: A, AAAA or CNAME.
-    #[arg(long = "type", default_value = "A", value_name = "TYPE")]
-    pub rrtype: String,
+    /// DNS: the record type: A (the default), AAAA, CNAME (or TYPEnnn, RFC 3597).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub rrtype: Option<String>,
     /// DNS: send a response with this answer (an address, or a name for CNAME); repeat for more.
     #[arg(long, value_name = "VALUE")]
     pub answer: Vec<String>,
-    /// DNS: the answers' TTL in seconds.
-    #[arg(long, default_value = "300", value_name = "SECONDS")]
-    pub answer_ttl: String,
+    /// DNS: the answers' TTL in seconds (default 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub answer_ttl: Option<String>,
     /// Presentation (L6): text encoding on the wire: utf-8, utf-16be or iso-8859-1.
     #[arg(long, default_value = "utf-8", value_name = "ENC")]
     pub encoding: String,

@@ -49,22 +49,26 @@ pub struct SessionConfig {
     pub remote: String,
     /// The role of the end that sends the application's data; the receiving end has the other.
     pub sender_role: Role,
+    /// IPv6 (AF_INET6) rather than IPv4 (AF_INET).
+    pub ipv6: bool,
 }
 
 /// The session layer of the TCP/IP model: the socket, adding no bytes.
 #[derive(Debug, Clone)]
 pub struct SocketSession {
     cfg: SessionConfig,
+    /// On the way up: the socket has been opened (its opening calls are in an earlier record).
+    open_up: bool,
 }
 
 impl SocketSession {
     /// A session layer.
     pub fn new(cfg: SessionConfig) -> Self {
-        SocketSession { cfg }
+        SocketSession { cfg, open_up: false }
     }
 
     fn family(&self) -> &'static str {
-        if self.cfg.local.starts_with('[') || self.cfg.local.contains("::") {
+        if self.cfg.ipv6 {
             "AF_INET6"
         } else {
             "AF_INET"
@@ -72,11 +76,13 @@ impl SocketSession {
     }
 
     /// The socket calls, in order, by which this end carries `len` bytes: `sending` or not, as
-    /// `role`. Each is (call, what it does).
-    fn calls(&self, sending: bool, role: Role, len: usize) -> Vec<(String, &'static str)> {
+    /// `role`; `opening` includes the calls that set the socket up (the first piece of a
+    /// dialogue). Each is (call, what it does).
+    fn calls(&self, sending: bool, role: Role, len: usize, opening: bool) -> Vec<(String, &'static str)> {
         let (l, r) = (&self.cfg.local, &self.cfg.remote);
         let mut c: Vec<(String, &'static str)> = Vec::new();
         match (self.cfg.transport, role) {
+            _ if !opening => {}
             (TransportKind::Tcp, Role::Client) => {
                 c.push((
                     format!("socket({}, SOCK_STREAM)", self.family()),
@@ -84,7 +90,7 @@ impl SocketSession {
                 ));
                 c.push((
                     format!("connect({r})"),
-                    "the kernel picks the local port and opens the connection (SYN, SYN-ACK, ACK)",
+                    "the kernel picks the local port and opens the connection (its SYN, SYN-ACK, ACK come before this trace's segments)",
                 ));
             }
             (TransportKind::Tcp, Role::Server) => {
@@ -101,8 +107,9 @@ impl SocketSession {
                 c.push((format!("bind({l})"), "claims the server's port"));
             }
             (TransportKind::Icmp, _) => {
+                let proto = if self.cfg.ipv6 { "IPPROTO_ICMPV6" } else { "IPPROTO_ICMP" };
                 c.push((
-                    format!("socket({}, SOCK_DGRAM, IPPROTO_ICMP)", self.family()),
+                    format!("socket({}, SOCK_DGRAM, {proto})", self.family()),
                     "a ping socket: the kernel builds the echo's header",
                 ));
             }
@@ -114,13 +121,13 @@ impl SocketSession {
             (false, true) => (format!("sendto({r}, {len})"), "one datagram, one message"),
             (false, false) => (format!("recvfrom() = {len} from {r}"), "one datagram, one message"),
         });
-        if stream {
-            c.push(("close()".into(), "ends the dialogue (FIN)"));
+        if stream && sending {
+            c.push(("close()".into(), "ends the dialogue (its FIN comes after this trace's segments)"));
         }
         c
     }
 
-    fn record(&self, direction: Direction, len: usize) -> Record {
+    fn record(&self, direction: Direction, len: usize, opening: bool) -> Record {
         let sending = direction == Direction::Down;
         let role = if sending { self.cfg.sender_role } else { self.cfg.sender_role.other() };
         let proto = match self.cfg.transport {
@@ -137,12 +144,13 @@ impl SocketSession {
             if role == Role::Client { "client" } else { "server" }
         );
         r.payload_len = len;
+        let Model::Tcpip = self.cfg.model;
         r.fields.push(
             Field::text("session.model", "Model", "tcpip").shown("TCP/IP: layers 5–7 merged into the application"),
         );
         r.fields.push(Field::text("session.role", "Role", if role == Role::Client { "client" } else { "server" }));
         r.fields.push(Field::text("session.tuple", "5-tuple", format!("{proto} {from} → {to}")));
-        for (call, what) in self.calls(sending, role, len) {
+        for (call, what) in self.calls(sending, role, len, opening) {
             r.fields.push(Field::text("session.call", "Socket call", call.clone()).shown(format!("{call}: {what}")));
         }
         r.notes.push("in TCP/IP the session layer is merged into the application: the socket holds the dialogue, and this layer adds no bytes".into());
@@ -155,14 +163,35 @@ impl Layer for SocketSession {
         LayerId::Session
     }
 
+    /// One message, one dialogue: the socket is opened, written and closed.
     fn encapsulate(&mut self, sdu: Pdu, cx: &mut Context) -> Result<Vec<Pdu>> {
-        cx.trace.push(self.record(Direction::Down, sdu.len()));
+        cx.trace.push(self.record(Direction::Down, sdu.len(), true));
         Ok(vec![sdu])
     }
 
+    /// Each piece the transport delivers is one read; the socket's opening calls show once.
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
-        cx.trace.push(self.record(Direction::Up, pdu.len()));
+        let opening = !std::mem::replace(&mut self.open_up, true);
+        cx.trace.push(self.record(Direction::Up, pdu.len(), opening));
         Ok(Some(pdu))
+    }
+
+    /// The peer closed: a stream socket reads end-of-file and is closed.
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        if self.open_up && self.cfg.transport == TransportKind::Tcp {
+            let mut r = self.record(Direction::Up, 0, false);
+            r.summary = "the peer closed the connection: recv() returns 0, the socket is closed".into();
+            r.fields.retain(|f| f.name != "session.call");
+            r.fields.push(
+                Field::text("session.call", "Socket call", "recv() = 0")
+                    .shown("recv() = 0: end of stream, the peer closed"),
+            );
+            r.fields.push(
+                Field::text("session.call", "Socket call", "close()").shown("close(): ends this end of the dialogue"),
+            );
+            cx.trace.push(r);
+        }
+        Ok(())
     }
 }
 
@@ -177,6 +206,7 @@ mod tests {
             local: "192.0.2.1:51000".into(),
             remote: "192.0.2.2:3000".into(),
             sender_role,
+            ipv6: false,
         })
     }
 
@@ -210,10 +240,16 @@ mod tests {
                 "bind(192.0.2.2:3000)",
                 "listen(128)",
                 "accept() = 192.0.2.1:51000",
-                "recv() = 5",
-                "close()"
+                "recv() = 5"
             ]
         );
+        // A second piece of the same stream is one more read, not a second socket.
+        server.decapsulate(Pdu::bytes(b"more".to_vec()), &mut cx).unwrap();
+        assert_eq!(calls(&cx.trace.records[2]), ["recv() = 4"]);
+        // The peer closes: end of file, then close.
+        server.finish(&mut cx).unwrap();
+        assert_eq!(calls(&cx.trace.records[3]), ["recv() = 0", "close()"]);
+        let up = &cx.trace.records[1];
         assert_eq!(up.field("session.tuple").unwrap().value.to_string(), "TCP 192.0.2.1:51000 → 192.0.2.2:3000");
         assert_eq!(up.field("session.role").unwrap().value.to_string(), "server");
     }

@@ -21,10 +21,22 @@ pub const GZIP_CM_DEFLATE: u8 = 8;
 pub const GZIP_HEADER_LEN: usize = 10;
 /// The gzip trailer: CRC32 and ISIZE, little-endian.
 pub const GZIP_TRAILER_LEN: usize = 8;
-/// The largest unit this layer will inflate (a bound against decompression bombs).
+/// The largest unit this layer will inflate (a bound against decompression bombs): inflating
+/// stops with an error as soon as a unit's output would pass it.
 pub const MAX_UNIT: usize = 16 * 1024 * 1024;
-/// The largest gzip header accepted (FEXTRA, FNAME and FCOMMENT included).
-const MAX_GZIP_HEADER: usize = 64 * 1024;
+/// The longest FNAME or FCOMMENT accepted (RFC 1952 §2.3.1 sets no limit; each is a
+/// zero-terminated string, counted here with its zero byte).
+pub const MAX_GZIP_STRING: usize = 64 * 1024;
+/// The largest gzip header accepted: the fixed 10 bytes, a maximal FEXTRA (XLEN is 16 bits:
+/// 2 + 65535 bytes), FNAME and FCOMMENT of at most [`MAX_GZIP_STRING`] bytes each, and FHCRC (2).
+pub const MAX_GZIP_HEADER: usize = GZIP_HEADER_LEN + 2 + u16::MAX as usize + 2 * MAX_GZIP_STRING + 2;
+/// The most compressed bytes one unit may take (gzip header and trailer included): DEFLATE's
+/// stored blocks add 5 bytes per 65535 (RFC 1951 §3.2.4), so a unit of [`MAX_UNIT`] bytes never
+/// needs more than this; 1 MiB of slack also covers the largest gzip header. Without a bound, a
+/// stream that never ends (empty stored blocks, forever) would be taken forever.
+pub const MAX_COMPRESSED: usize = MAX_UNIT + 1024 * 1024;
+/// How much output each call to the DEFLATE decoder may write.
+const INFLATE_STEP: usize = 32 * 1024;
 
 // RFC 1952 §2.3.1: FLG bits.
 const FHCRC: u8 = 0x02;
@@ -119,6 +131,7 @@ pub fn parse_gzip_header(b: &[u8]) -> Result<Option<GzipHeader>> {
         return Ok(None);
     };
     let mut p = GZIP_HEADER_LEN;
+    // RFC 1952 §2.3.1.1: FEXTRA, XLEN (2 bytes, little-endian) and XLEN bytes.
     if flags & FEXTRA != 0 {
         let Some(x) = b.get(p..p + 2) else { return Ok(None) };
         p += 2 + usize::from(u16::from_le_bytes([x[0], x[1]]));
@@ -127,9 +140,19 @@ pub fn parse_gzip_header(b: &[u8]) -> Result<Option<GzipHeader>> {
         }
     }
     let mut name = None;
-    for bit in [FNAME, FCOMMENT] {
+    // RFC 1952 §2.3.1: FNAME, then FCOMMENT, each zero-terminated.
+    for (bit, field) in [(FNAME, "gzip FNAME (RFC 1952 §2.3.1)"), (FCOMMENT, "gzip FCOMMENT (RFC 1952 §2.3.1)")] {
         if flags & bit != 0 {
-            let Some(z) = b.get(p..).and_then(|r| r.iter().position(|&c| c == 0)) else { return Ok(None) };
+            let rest = b.get(p..).unwrap_or_default();
+            let Some(z) = rest.iter().position(|&c| c == 0) else {
+                if rest.len() >= MAX_GZIP_STRING {
+                    return Err(long_string(p, field, rest.len(), false));
+                }
+                return Ok(None);
+            };
+            if z + 1 > MAX_GZIP_STRING {
+                return Err(long_string(p, field, z + 1, true));
+            }
             if bit == FNAME {
                 name = b.get(p..p + z).map(<[u8]>::to_vec);
             }
@@ -159,6 +182,29 @@ pub fn parse_gzip_header(b: &[u8]) -> Result<Option<GzipHeader>> {
     Ok(Some(GzipHeader { flags, mtime: u32::from_le_bytes([m0, m1, m2, m3]), xfl, os, name, len: p }))
 }
 
+fn long_string(off: usize, field: &str, len: usize, ended: bool) -> Error {
+    Error::invalid(
+        L6,
+        "gzip",
+        off,
+        field,
+        format!("at most {MAX_GZIP_STRING} bytes with its zero byte (osilab's bound)"),
+        if ended { format!("{len} bytes") } else { format!("{len} bytes and not ended") },
+    )
+}
+
+/// A gzip member's trailer as read, and the CRC-32 computed over the inflated data
+/// (RFC 1952 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GzipTrailer {
+    /// CRC32 as the trailer carries it.
+    pub stored_crc: u32,
+    /// CRC-32 of the data as inflated here.
+    pub computed_crc: u32,
+    /// ISIZE as the trailer carries it.
+    pub isize: u32,
+}
+
 /// One unit, inflated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
@@ -166,8 +212,8 @@ pub struct Unit {
     pub compressed: usize,
     /// The data.
     pub data: Vec<u8>,
-    /// For gzip, the header read and the trailer's CRC-32 (checked).
-    pub gzip: Option<(GzipHeader, u32)>,
+    /// For gzip, the header read and the trailer (checked).
+    pub gzip: Option<(GzipHeader, GzipTrailer)>,
 }
 
 #[derive(Debug)]
@@ -182,38 +228,43 @@ enum State {
     Trailer(Vec<u8>),
 }
 
-/// The streaming decompressor of one direction.
+/// The streaming decompressor of one direction. (flate2's stream state cannot be cloned, so
+/// neither can this.)
 #[derive(Debug)]
 pub struct Inflater {
     kind: Compression,
     state: State,
     inflate: Decompress,
     header: Option<GzipHeader>,
-    /// The compressed bytes of the stream in progress (so that a clone can replay them).
-    raw: Vec<u8>,
-    out: Vec<u8>,
-}
-
-impl Clone for Inflater {
-    /// flate2's stream state cannot be cloned: the clone replays the stream in progress.
-    fn clone(&self) -> Self {
-        let mut twin = Inflater::new(self.kind);
-        // These bytes were accepted once: they are accepted again, completing no unit.
-        let _ = twin.push(&self.raw, None);
-        twin
-    }
+    /// Compressed bytes of the stream in progress taken so far (gzip header and trailer
+    /// included).
+    taken: usize,
+    /// The unit being inflated.
+    pub(super) out: Vec<u8>,
+    /// The bounds: [`MAX_UNIT`] and [`MAX_COMPRESSED`] unless set by [`Inflater::with_limits`].
+    max_unit: usize,
+    max_compressed: usize,
 }
 
 impl Inflater {
-    /// An inflater for streams of kind `kind`.
+    /// An inflater for streams of kind `kind`, with the bounds [`MAX_UNIT`] and
+    /// [`MAX_COMPRESSED`].
     pub fn new(kind: Compression) -> Self {
+        Inflater::with_limits(kind, MAX_UNIT, MAX_COMPRESSED)
+    }
+
+    /// An inflater with its own bounds: at most `max_unit` bytes inflated and `max_compressed`
+    /// bytes taken per unit.
+    pub fn with_limits(kind: Compression, max_unit: usize, max_compressed: usize) -> Self {
         Inflater {
             kind,
             state: State::Idle,
             inflate: Decompress::new(false),
             header: None,
-            raw: Vec::new(),
+            taken: 0,
             out: Vec::new(),
+            max_unit,
+            max_compressed,
         }
     }
 
@@ -224,7 +275,47 @@ impl Inflater {
 
     /// Compressed bytes of the stream in progress taken so far.
     pub fn taken(&self) -> usize {
-        self.raw.len()
+        self.taken
+    }
+
+    /// Count `n` more compressed bytes of the stream in progress, or refuse the unit when that
+    /// passes the bound (a stream that does not end within it never will, for this layer).
+    fn take(&mut self, n: usize) -> Result<()> {
+        self.taken += n;
+        if self.taken > self.max_compressed {
+            return Err(Error::invalid(
+                L6,
+                protocol(self.kind),
+                None,
+                "compressed unit",
+                format!("a stream that ends within {} bytes", self.max_compressed),
+                format!("{} bytes and not ended", self.taken),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The stream has ended: an error when a compressed stream is part-way in (it can never end
+    /// now), `Ok` otherwise.
+    pub fn finish(&self) -> Result<()> {
+        let part = match &self.state {
+            State::Idle => return Ok(()),
+            State::Header(_) => "in its gzip header (RFC 1952 §2.3)",
+            State::Body => "before its final block (RFC 1951 §3.2.3: BFINAL)",
+            State::Trailer(_) => "in its gzip trailer (RFC 1952 §2.3.1: CRC32, ISIZE)",
+        };
+        let name = match self.kind {
+            Compression::Gzip => "gzip",
+            _ => "deflate",
+        };
+        Err(Error::invalid(
+            L6,
+            protocol(self.kind),
+            None,
+            format!("{} stream at the end of the data", protocol(self.kind)),
+            "a whole stream",
+            format!("the {name} stream ended early, {part}, after {} compressed bytes", self.taken()),
+        ))
     }
 
     fn corrupt(&self, msg: String) -> Error {
@@ -244,8 +335,8 @@ impl Inflater {
             let here = base.map(|b| b + total - input.len());
             match std::mem::replace(&mut self.state, State::Idle) {
                 State::Idle => {
-                    self.raw.clear();
-                    self.out.clear();
+                    self.taken = 0;
+                    self.out = Vec::new();
                     self.inflate.reset(false);
                     self.header = None;
                     self.state = if self.kind == Compression::Gzip { State::Header(Vec::new()) } else { State::Body };
@@ -262,7 +353,7 @@ impl Inflater {
                     match parsed {
                         Some(h) => {
                             let used = h.len - had;
-                            self.raw.extend_from_slice(&input[..used]);
+                            self.take(used)?;
                             input = &input[used..];
                             self.header = Some(h);
                             self.state = State::Body;
@@ -278,26 +369,28 @@ impl Inflater {
                             ));
                         }
                         None => {
-                            self.raw.extend_from_slice(input);
+                            self.take(input.len())?;
                             input = &[];
                             self.state = State::Header(buf);
                         }
                     }
                 }
                 State::Body => {
-                    let (used, ended) = self.inflate_some(input)?;
-                    self.raw.extend_from_slice(&input[..used]);
+                    // Never more than the bound allows: one byte past it is refused.
+                    let room = (self.max_compressed + 1).saturating_sub(self.taken);
+                    let (used, ended) = self.inflate_some(&input[..input.len().min(room)])?;
+                    self.take(used)?;
                     input = &input[used..];
                     self.state = match (ended, self.kind) {
                         (false, _) => State::Body,
                         (true, Compression::Gzip) => State::Trailer(Vec::new()),
                         (true, _) => {
                             units.push(Unit {
-                                compressed: self.raw.len(),
+                                compressed: self.taken,
                                 data: std::mem::take(&mut self.out),
                                 gzip: None,
                             });
-                            self.raw.clear();
+                            self.taken = 0;
                             State::Idle
                         }
                     };
@@ -305,7 +398,7 @@ impl Inflater {
                 State::Trailer(mut buf) => {
                     let n = (GZIP_TRAILER_LEN - buf.len()).min(input.len());
                     buf.extend_from_slice(&input[..n]);
-                    self.raw.extend_from_slice(&input[..n]);
+                    self.take(n)?;
                     input = &input[n..];
                     if buf.len() < GZIP_TRAILER_LEN {
                         self.state = State::Trailer(buf);
@@ -338,9 +431,10 @@ impl Inflater {
                             isize.to_string(),
                         ));
                     }
-                    let header = self.header.take().map(|h| (h, stored));
-                    units.push(Unit { compressed: self.raw.len(), data: std::mem::take(&mut self.out), gzip: header });
-                    self.raw.clear();
+                    let trailer = GzipTrailer { stored_crc: stored, computed_crc: computed, isize };
+                    let header = self.header.take().map(|h| (h, trailer));
+                    units.push(Unit { compressed: self.taken, data: std::mem::take(&mut self.out), gzip: header });
+                    self.taken = 0;
                     self.state = State::Idle;
                 }
             }
@@ -348,29 +442,37 @@ impl Inflater {
         Ok(units)
     }
 
-    /// Feed `input` to the DEFLATE decoder: (bytes it took, whether the stream ended).
+    /// Feed `input` to the DEFLATE decoder: (bytes it took, whether the stream ended). The output
+    /// never grows past the bound plus one byte (which is refused): each call may write at most
+    /// what is left of it.
     fn inflate_some(&mut self, mut input: &[u8]) -> Result<(usize, bool)> {
         let start = input.len();
         loop {
-            if self.out.len() > MAX_UNIT {
+            // One byte more than the bound may be written: that byte proves the unit too long.
+            let spare = INFLATE_STEP.min((self.max_unit + 1).saturating_sub(self.out.len()));
+            let old = self.out.len();
+            if self.out.capacity() < old + spare {
+                // Doubling (amortized), but never past the bound + 1.
+                let target = (2 * old).min(self.max_unit + 1).max(old + spare);
+                self.out.reserve_exact(target - old);
+            }
+            self.out.resize(old + spare, 0);
+            let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
+            let result = self.inflate.decompress(input, &mut self.out[old..], FlushDecompress::None);
+            let used = usize::try_from(self.inflate.total_in() - in0).unwrap_or(input.len()).min(input.len());
+            let produced = usize::try_from(self.inflate.total_out() - out0).unwrap_or(0).min(spare);
+            self.out.truncate(old + produced);
+            let status = result.map_err(|e| self.corrupt(e.to_string()))?;
+            if self.out.len() > self.max_unit {
                 return Err(Error::invalid(
                     L6,
                     protocol(self.kind),
                     None,
                     "inflated unit",
-                    format!("at most {MAX_UNIT} bytes"),
-                    format!("more than {} bytes", self.out.len()),
+                    format!("at most {} bytes", self.max_unit),
+                    format!("more than {} bytes", self.max_unit),
                 ));
             }
-            self.out.reserve(32 * 1024);
-            let spare = self.out.capacity() - self.out.len();
-            let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
-            let status = self
-                .inflate
-                .decompress_vec(input, &mut self.out, FlushDecompress::None)
-                .map_err(|e| self.corrupt(e.to_string()))?;
-            let used = usize::try_from(self.inflate.total_in() - in0).unwrap_or(input.len()).min(input.len());
-            let produced = usize::try_from(self.inflate.total_out() - out0).unwrap_or(0);
             input = &input[used..];
             if status == Status::StreamEnd {
                 return Ok((start - input.len(), true));

@@ -5,18 +5,20 @@
 //! - `TextEncoding` (FromStr: utf-8|utf-16be|iso-8859-1), `Compression` (FromStr: none|deflate|gzip),
 //!   `PresentationConfig`, `Presentation::new(cfg) -> Result<Self>`, `impl Layer for Presentation`.
 //!
-//! Added: [`seal_record`], [`open_record`], [`derive_direction_keys`], [`hkdf_expand_label`]
-//! ([`tls`]); [`compress()`], [`decompress()`], [`Inflater`] ([`mod@compress`]); [`text::encode`],
+//! Added: [`seal_record`] (one record: the only place records are sealed), [`open_record`],
+//! [`derive_direction_keys`], [`hkdf_expand_label`] ([`tls`]); [`compress()`], [`decompress()`], [`Inflater`] ([`mod@compress`]); [`text::encode`],
 //! [`TextDecoder`] ([`text`]).
 //!
 //! Each direction is one stream (as TLS and TCP are): the UTF-16 byte order mark opens it (only
-//! the first unit carries it), TLS records are numbered from 0, and going up every stage streams:
-//! a TLS record, a compressed stream or a UTF-16 code unit split between TCP segments is held
-//! (`Ok(None)`, [`Layer::holding`]) until it is whole. Each unit going down is one complete
-//! compressed stream, so on the way up the end of a stream is the end of a unit.
+//! the first unit carries it), TLS records are numbered from 0 (and never past 2^64 − 1), and
+//! going up every stage streams: a TLS record, a compressed stream or a UTF-16 code unit split
+//! between TCP segments is held (`Ok(None)`, [`Layer::holding`]) until it is whole; when the
+//! stream ends with something held, [`Layer::finish`] reports it cut short. Each unit going down
+//! is one complete compressed stream, so on the way up the end of a stream is the end of a unit.
 //!
-//! Records: one per transform applied (`pres` for text and compression, `tls` for each TLS
-//! record, with Wireshark's `tls.record.*` / `tls.app_data` fields), or one saying none applied.
+//! Records: one per transform applied (protocol `presentation` for text and compression, `tls`
+//! for each TLS record, with Wireshark's `tls.record.*` / `tls.app_data` fields), or one saying
+//! none applied.
 
 pub mod compress;
 #[cfg(test)]
@@ -32,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Part, Pdu, PduName};
 use crate::trace::{Check, Direction, Field, Record, Value};
 use serde::Serialize;
+use std::fmt;
 use std::str::FromStr;
 
 /// How text is represented as bytes on the wire.
@@ -39,7 +42,10 @@ use std::str::FromStr;
 pub enum TextEncoding {
     /// UTF-8 (RFC 3629): the application's text as it is.
     Utf8,
-    /// UTF-16, big-endian, starting with a byte order mark FE FF (RFC 2781).
+    /// UTF-16, big-endian, the stream opened by the byte order mark FE FF (RFC 2781 §3.2, §4.3).
+    /// That is text labelled "UTF-16": RFC 2781 §3.3 says text labelled "UTF-16BE" must not start
+    /// with a byte order mark, so traces name it "UTF-16 (big-endian, byte order mark FE FF)"
+    /// (the variant and the CLI value `utf-16be` keep the old name).
     Utf16Be,
     /// ISO-8859-1 (Latin-1): one byte per character, U+0000..=U+00FF only.
     Latin1,
@@ -56,8 +62,8 @@ pub enum Compression {
     Gzip,
 }
 
-/// L6 configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// L6 configuration. Its `Debug` shows no key.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct PresentationConfig {
     /// Whether the application's data is text (chat lines, raw data) or octets (DNS messages;
     /// HTTP messages, RFC 9112 §2.2, whose body's charset is declared in Content-Type):
@@ -76,27 +82,63 @@ pub struct PresentationConfig {
     pub local: String,
     /// The peer endpoint.
     pub remote: String,
+    /// The connection's identity (the stack passes the dialogue and a per-connection nonce drawn
+    /// from the seed), at most 255 bytes: the context of the HKDF-Expand-Label that derives each
+    /// direction's secret, where TLS 1.3 puts a transcript hash (RFC 8446 §7.1). Without it, two
+    /// connections under the same key would seal their first records under the same key and
+    /// nonce. Empty: the same keys on every connection.
+    #[serde(skip)]
+    pub context: Vec<u8>,
+}
+
+impl fmt::Debug for PresentationConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PresentationConfig")
+            .field("text", &self.text)
+            .field("encoding", &self.encoding)
+            .field("compression", &self.compression)
+            .field("key", &self.key.map(|_| "<redacted>"))
+            .field("local", &self.local)
+            .field("remote", &self.remote)
+            .field("context", &hex_preview(&self.context))
+            .finish()
+    }
 }
 
 /// The presentation layer: one direction's state each way (the UTF-16 byte order mark sent, the
 /// record sequence numbers, the receive buffers of the TLS records, the inflater and the text
-/// decoder).
-#[derive(Debug, Clone)]
+/// decoder). Not `Clone`: the inflater's stream state cannot be copied. Its `Debug` shows no key
+/// or IV.
 pub struct Presentation {
     cfg: PresentationConfig,
     /// Whether the first unit (which carries the UTF-16 byte order mark) has gone down.
     sent_first: bool,
-    /// Key and IV of what this end sends (derived from `cfg.local`), and the next sequence number.
+    /// Key and IV of what this end sends (derived from `cfg.local`).
     tx: Option<([u8; 32], [u8; 12])>,
-    tx_seq: u64,
+    /// The next record's sequence number; `None` once 2^64 − 1 has been used (RFC 8446 §5.3).
+    tx_seq: Option<u64>,
     /// Reader of what the peer sends (keys derived from `cfg.remote`).
     rx: Option<RecordReader>,
     inflater: Inflater,
     decoder: TextDecoder,
 }
 
+impl fmt::Debug for Presentation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Presentation")
+            .field("cfg", &self.cfg)
+            .field("sent_first", &self.sent_first)
+            .field("tx", &self.tx.map(|_| "<redacted>"))
+            .field("tx_seq", &self.tx_seq)
+            .field("rx", &self.rx)
+            .field("inflater", &self.inflater)
+            .field("decoder", &self.decoder)
+            .finish()
+    }
+}
+
 /// RFC 8446 §7.1: the label "tls13 osilab " + endpoint must fit in 255 bytes.
-const MAX_ENDPOINT_NAME: usize = 255 - "tls13 osilab ".len();
+const MAX_ENDPOINT_NAME: usize = tls::MAX_LABEL - tls::LABEL_PREFIX.len() - tls::DIRECTION_LABEL.len();
 
 impl Presentation {
     /// A presentation layer, or a config error (a text encoding for binary data; an endpoint name
@@ -107,7 +149,7 @@ impl Presentation {
                 Some(L6),
                 format!(
                     "this application's messages are octets, not text (DNS; HTTP, RFC 9112 §2.2): no text encoding ({} applies to chat lines and raw text)",
-                    cfg.encoding.name()
+                    cfg.encoding.short_name()
                 ),
             ));
         }
@@ -120,18 +162,30 @@ impl Presentation {
                     ));
                 }
             }
+            if cfg.context.len() > tls::MAX_CONTEXT {
+                return Err(Error::config(
+                    Some(L6),
+                    format!(
+                        "connection context of {} bytes is too long for an HKDF context (RFC 8446 §7.1: {} bytes)",
+                        cfg.context.len(),
+                        tls::MAX_CONTEXT
+                    ),
+                ));
+            }
         }
-        let tx = cfg.key.map(|psk| derive_direction_keys(&psk, &cfg.local));
-        let rx = cfg.key.map(|psk| {
-            let (k, iv) = derive_direction_keys(&psk, &cfg.remote);
-            RecordReader::new(k, iv)
-        });
+        let (tx, rx) = match cfg.key {
+            Some(psk) => {
+                let (k, iv) = derive_direction_keys(&psk, &cfg.remote, &cfg.context)?;
+                (Some(derive_direction_keys(&psk, &cfg.local, &cfg.context)?), Some(RecordReader::new(k, iv)))
+            }
+            None => (None, None),
+        };
         Ok(Presentation {
             inflater: Inflater::new(cfg.compression),
             decoder: TextDecoder::new(cfg.encoding),
             sent_first: false,
             tx,
-            tx_seq: 0,
+            tx_seq: Some(0),
             rx,
             cfg,
         })
@@ -145,7 +199,7 @@ impl Presentation {
     /// Text going down: UTF-8 from L7, re-encoded.
     fn encode_text(&mut self, bytes: Vec<u8>, cx: &mut Context) -> Result<Vec<u8>> {
         let enc = self.cfg.encoding;
-        let mut r = record(Direction::Down, format!("Text encoding: {} ({})", enc.name(), enc.standard()));
+        let mut r = record(Direction::Down, enc.title());
         let before = bytes.len();
         let (out, characters, bom) = match std::str::from_utf8(&bytes) {
             Ok(s) => {
@@ -161,10 +215,10 @@ impl Presentation {
                 let at = e.valid_up_to();
                 return Err(Error::invalid(
                     L6,
-                    enc.name(),
+                    enc.short_name(),
                     None,
                     format!("text at byte {at} of the message"),
-                    format!("UTF-8 text (RFC 3629) to re-encode as {}", enc.name()),
+                    format!("UTF-8 text (RFC 3629) to re-encode as {}", enc.short_name()),
                     format!("0x{:02x}, not UTF-8", bytes.get(at).copied().unwrap_or(0)),
                 ));
             }
@@ -172,12 +226,15 @@ impl Presentation {
         let bom_len = if bom { text::BOM_BE.len() } else { 0 };
         r.summary = match characters {
             Some(n) if enc == TextEncoding::Utf8 => format!("{n} characters → {} bytes (UTF-8)", out.len()),
-            Some(n) => format!("{n} characters, {before} bytes of UTF-8 → {} bytes ({})", out.len(), enc.name()),
+            Some(n) => format!("{n} characters, {before} bytes of UTF-8 → {} bytes ({})", out.len(), enc.short_name()),
             None => format!("{before} bytes → {} bytes (not text)", out.len()),
         };
         if bom {
             r.summary.push_str(", byte order mark FE FF first");
-            r.notes.push("the byte order mark FE FF opens the UTF-16 stream (RFC 2781 §3.2)".into());
+            r.notes.push(
+                "the byte order mark FE FF opens the UTF-16 stream: big-endian (RFC 2781 §3.2); text labelled \"UTF-16BE\" would carry none (§3.3)"
+                    .into(),
+            );
         }
         r.header = 0..bom_len;
         r.payload_len = out.len() - bom_len;
@@ -192,7 +249,11 @@ impl Presentation {
         let c = self.cfg.compression;
         let out = compress::compress(&bytes, c)?;
         let mut r = record(Direction::Down, compression_title(c));
-        compression_sizes(&mut r, c, out.len());
+        let gzip_header = match c {
+            Compression::Gzip => compress::parse_gzip_header(&out)?.map(|h| h.len),
+            _ => None,
+        };
+        compression_sizes(&mut r, gzip_header, out.len());
         r.summary = format!(
             "{} bytes → {} bytes ({}, {} of the original)",
             bytes.len(),
@@ -205,7 +266,9 @@ impl Presentation {
         Ok(out)
     }
 
-    /// Encryption going down: one TLS record per 2^14 bytes (RFC 8446 §5.1).
+    /// Encryption going down: one TLS record per 2^14 bytes (RFC 8446 §5.1), each sealed by
+    /// [`seal_record`]; an empty unit is one record of just the inner content type (RFC 8446 §5.4
+    /// allows it).
     fn encrypt(&mut self, bytes: Vec<u8>, cx: &mut Context) -> Result<Vec<u8>> {
         let Some((key, iv)) = self.tx else { return Ok(bytes) };
         let mut chunks: Vec<&[u8]> = bytes.chunks(tls::MAX_PLAINTEXT).collect();
@@ -213,21 +276,27 @@ impl Presentation {
             chunks.push(&[]);
         }
         let count = chunks.len();
-        let mut out = Vec::with_capacity(bytes.len() + count * 22);
+        let mut out = Vec::with_capacity(bytes.len() + count * (tls::HEADER_LEN + 1 + tls::TAG_LEN));
         for (i, chunk) in chunks.into_iter().enumerate() {
-            let seq = self.tx_seq;
-            let sealed = seal_record(&key, &iv, seq, chunk);
+            // RFC 8446 §5.3: the sequence number never wraps.
+            let Some(seq) = self.tx_seq else { return Err(tls::sequence_exhausted("sent")) };
+            let sealed = seal_record(&key, &iv, seq, chunk)?;
             let mut r = tls_record(Direction::Down, &sealed, chunk.len(), seq, tls::record_nonce(&iv, seq));
             if count > 1 {
                 r.part = Some(Part { index: i + 1, count });
             }
-            r.notes.push(format!(
-                "key and IV of the direction sent by {} (HKDF-Expand-Label, RFC 8446 §7.3)",
-                self.cfg.local
-            ));
+            r.notes.push(if self.cfg.context.is_empty() {
+                format!("key and IV of the direction sent by {} (HKDF-Expand-Label, RFC 8446 §7.3)", self.cfg.local)
+            } else {
+                format!(
+                    "key and IV of the direction sent by {} on this connection (HKDF-Expand-Label, RFC 8446 §7.3; the connection's identity, {} bytes, as the context, RFC 8446 §7.1)",
+                    self.cfg.local,
+                    self.cfg.context.len()
+                )
+            });
             cx.trace.push(r);
             out.extend_from_slice(&sealed);
-            self.tx_seq = self.tx_seq.wrapping_add(1);
+            self.tx_seq = seq.checked_add(1);
         }
         Ok(out)
     }
@@ -271,8 +340,7 @@ impl Presentation {
         let mut out = Vec::with_capacity(units.len());
         for u in units {
             let mut r = record(Direction::Up, compression_title(c));
-            compression_sizes(&mut r, c, u.compressed);
-            r.payload_len = u.compressed.saturating_sub(r.overhead);
+            compression_sizes(&mut r, u.gzip.as_ref().map(|(h, _)| h.len), u.compressed);
             r.summary = format!(
                 "{} bytes → {} bytes ({}, compressed to {} of the original)",
                 u.compressed,
@@ -281,12 +349,12 @@ impl Presentation {
                 ratio(u.compressed, u.data.len())
             );
             compression_fields(&mut r, c, u.compressed, u.data.len(), u.compressed, u.data.len());
-            if let Some((_, crc)) = &u.gzip {
+            if let Some((_, t)) = &u.gzip {
                 r.checks.push(Check::new(
                     "presentation.crc32.status",
                     "gzip CRC-32 of the data (RFC 1952 §2.3.1)",
-                    true,
-                    format!("0x{crc:08x} (computed 0x{crc:08x}), ISIZE {}", u.data.len()),
+                    t.stored_crc == t.computed_crc,
+                    format!("0x{:08x} (computed 0x{:08x}), ISIZE {}", t.stored_crc, t.computed_crc, t.isize),
                 ));
             }
             cx.trace.push(r);
@@ -305,12 +373,18 @@ impl Presentation {
     fn decode_text(&mut self, chunk: &[u8], base: Option<usize>, end: bool, cx: &mut Context) -> Result<Vec<u8>> {
         let enc = self.cfg.encoding;
         let d = self.decoder.push(chunk, base, end)?;
-        let mut r = record(Direction::Up, format!("Text encoding: {} ({})", enc.name(), enc.standard()));
-        let bom_len = if d.bom { text::BOM_BE.len() } else { 0 };
+        let mut r = record(Direction::Up, enc.title());
+        // The bytes of the byte order mark in this piece (it may be split between pieces).
+        let bom_len = d.bom_bytes.min(chunk.len());
         r.summary = match d.characters {
             Some(n) if enc == TextEncoding::Utf8 => format!("{} bytes → {n} characters (UTF-8)", chunk.len()),
             Some(n) => {
-                format!("{} bytes ({}) → {n} characters, {} bytes of UTF-8", chunk.len(), enc.name(), d.bytes.len())
+                format!(
+                    "{} bytes ({}) → {n} characters, {} bytes of UTF-8",
+                    chunk.len(),
+                    enc.short_name(),
+                    d.bytes.len()
+                )
             }
             None => format!("{} bytes → {} bytes (not text)", chunk.len(), d.bytes.len()),
         };
@@ -318,13 +392,13 @@ impl Presentation {
             r.notes.push("not UTF-8 text: passed as bytes".into());
         }
         if d.bom {
-            r.notes.push("byte order mark FE FF read: big-endian (RFC 2781 §3.2)".into());
+            r.notes.push("byte order mark FE FF read: big-endian (RFC 2781 §3.2, §4.3)".into());
         }
         if d.held > 0 {
             r.notes.push(format!("{} bytes of a character held for the next piece", d.held));
         }
         r.header = 0..bom_len;
-        r.payload_len = chunk.len() - bom_len;
+        r.payload_len = chunk.len().saturating_sub(bom_len);
         r.overhead = bom_len;
         text_fields(&mut r, enc, d.characters, chunk.len(), d.bytes.len());
         cx.trace.push(r);
@@ -375,15 +449,16 @@ fn compression_title(c: Compression) -> String {
     }
 }
 
-/// The gzip header and trailer of a stream of `len` bytes (the default header flate2 writes is
-/// the fixed 10 bytes).
-fn compression_sizes(r: &mut Record, c: Compression, len: usize) {
-    if c == Compression::Gzip && len >= compress::GZIP_HEADER_LEN + compress::GZIP_TRAILER_LEN {
-        r.header = 0..compress::GZIP_HEADER_LEN;
+/// The byte ranges of a compressed stream of `len` bytes: for gzip (`gzip_header`: the length of
+/// its header as parsed, FEXTRA, FNAME, FCOMMENT and FHCRC included) the header and the 8-byte
+/// trailer, the DEFLATE data between; raw DEFLATE is all payload.
+fn compression_sizes(r: &mut Record, gzip_header: Option<usize>, len: usize) {
+    if let Some(h) = gzip_header.filter(|&h| len >= h + compress::GZIP_TRAILER_LEN) {
+        r.header = 0..h;
         r.trailer = Some(len - compress::GZIP_TRAILER_LEN..len);
-        r.overhead = compress::GZIP_HEADER_LEN + compress::GZIP_TRAILER_LEN;
+        r.overhead = h + compress::GZIP_TRAILER_LEN;
     }
-    r.payload_len = len - r.overhead;
+    r.payload_len = len.saturating_sub(r.overhead);
 }
 
 /// The compressed size as a share of the original ("37%").
@@ -525,6 +600,61 @@ impl Layer for Presentation {
 
     fn holding(&self) -> bool {
         self.rx.as_ref().is_some_and(|r| r.held() > 0) || self.inflater.holding() || self.decoder.holding()
+    }
+
+    /// The stream ended: a TLS record, a compressed stream or a UTF-16 character still held can
+    /// never be completed. Each stage holding something gets a record with a failed check; the
+    /// error is the first stage's (a cut record leaves the stages after it cut too).
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        let mut first: Option<Error> = None;
+        if let Some(rx) = self.rx.as_ref().filter(|rx| rx.held() > 0) {
+            let (held, expected) = (rx.held(), rx.expected());
+            let e = tls::truncated_record(held, expected);
+            let mut r = Record::new(L6, Direction::Up, "tls", "Transport Layer Security", PduName::Data);
+            r.summary = match expected {
+                Some(n) => format!("end of the stream: {held} of the record's {n} bytes, truncated"),
+                None => {
+                    format!("end of the stream: {held} bytes of a record's {}-byte header, truncated", tls::HEADER_LEN)
+                }
+            };
+            r.checks.push(Check::new(
+                "presentation.tag.status",
+                "Poly1305 tag (RFC 8439 §2.8)",
+                false,
+                "not verified: the record is truncated (RFC 8446 §5.2: bad_record_mac)",
+            ));
+            cx.trace.push(r);
+            first.get_or_insert(e);
+        }
+        if self.inflater.holding() {
+            let c = self.cfg.compression;
+            let e = self.inflater.finish();
+            let mut r = record(Direction::Up, compression_title(c));
+            r.summary = format!(
+                "end of the stream: the {} stream ended early, after {} bytes",
+                c.name(),
+                self.inflater.taken()
+            );
+            r.checks.push(Check::new(
+                "presentation.stream.status",
+                format!("end of the {} stream", c.name()),
+                false,
+                e.as_ref().err().map_or_else(String::new, |e| e.to_string()),
+            ));
+            cx.trace.push(r);
+            if let Err(e) = e {
+                first.get_or_insert(e);
+            }
+        }
+        if let Err(e) = self.decoder.finish() {
+            let enc = self.cfg.encoding;
+            let mut r = record(Direction::Up, enc.title());
+            r.summary = "end of the stream: a character cut short".into();
+            r.checks.push(Check::new("presentation.text.status", "whole characters", false, e.to_string()));
+            cx.trace.push(r);
+            first.get_or_insert(e);
+        }
+        first.map_or(Ok(()), Err)
     }
 }
 

@@ -29,6 +29,7 @@ fn config(text: bool, encoding: TextEncoding, compression: Compression, key: boo
         key: key.then_some(PSK),
         local: LOCAL.into(),
         remote: REMOTE.into(),
+        context: Vec::new(),
     }
 }
 
@@ -97,7 +98,7 @@ fn rfc8439_aead_test_vector() {
          92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc
          3ff4def08e4b7a9de576d26586cec64b6116");
     let tag = hex("1ae10b594f09e26a7e902ecbd0600691");
-    let sealed = tls::aead_seal(&key, &nonce, &aad, plaintext);
+    let sealed = tls::aead_seal(&key, &nonce, &aad, plaintext).unwrap();
     assert_eq!(sealed[..plaintext.len()], ciphertext[..]);
     assert_eq!(sealed[plaintext.len()..], tag[..]);
     assert_eq!(tls::aead_open(&key, &nonce, &aad, &sealed).unwrap(), plaintext);
@@ -114,8 +115,8 @@ fn rfc8439_aead_test_vector() {
 #[test]
 fn hkdf_expand_label_rfc8448_vector() {
     let secret: [u8; 32] = hex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38").try_into().unwrap();
-    let key: [u8; 16] = hkdf_expand_label(&secret, "key", b"");
-    let iv: [u8; 12] = hkdf_expand_label(&secret, "iv", b"");
+    let key: [u8; 16] = hkdf_expand_label(&secret, "key", b"").unwrap();
+    let iv: [u8; 12] = hkdf_expand_label(&secret, "iv", b"").unwrap();
     assert_eq!(key.to_vec(), hex("3fce516009c21727d0f2e4e86ee403bc"));
     assert_eq!(iv.to_vec(), hex("5d313eb2671276ee13000b30"));
 }
@@ -125,13 +126,136 @@ fn hkdf_expand_label_rfc8448_vector() {
 /// `secret = 00 20 | 1c "tls13 osilab 192.0.2.1:51000" | 00`, then "key" (32) and "iv" (12).
 #[test]
 fn direction_keys_known_values() {
-    let secret: [u8; 32] = hkdf_expand_label(&PSK, "osilab 192.0.2.1:51000", b"");
+    let secret: [u8; 32] = hkdf_expand_label(&PSK, "osilab 192.0.2.1:51000", b"").unwrap();
     assert_eq!(secret.to_vec(), hex("ffd75e9c7c0bf20096a8a8a53aca1ab98580c9cbb7eff714dc4e44435acfc3aa"));
-    let (key, iv) = derive_direction_keys(&PSK, LOCAL);
+    let (key, iv) = derive_direction_keys(&PSK, LOCAL, b"").unwrap();
     assert_eq!(key.to_vec(), hex("d58b0f7cb026718d2d8abd8d4ecd305abddc232d61128da3466030c296461eff"));
     assert_eq!(iv.to_vec(), hex("79a439ac67bc316cd0db609d"));
     // The other direction has other keys.
-    assert_ne!(derive_direction_keys(&PSK, REMOTE), (key, iv));
+    assert_ne!(derive_direction_keys(&PSK, REMOTE, b"").unwrap(), (key, iv));
+}
+
+/// The connection's identity goes into the context of the direction secret's
+/// HKDF-Expand-Label (RFC 8446 §7.1's place for a transcript hash). Values computed independently
+/// with python3's hmac and hashlib: `secret = 00 20 | 1c "tls13 osilab 192.0.2.1:51000" |
+/// 31 "192.0.2.1:51000 > 192.0.2.2:3000 " a0 a1 … af`, then "key" and "iv" with an empty context.
+#[test]
+fn direction_keys_with_connection_context_known_values() {
+    let mut context = b"192.0.2.1:51000 > 192.0.2.2:3000 ".to_vec();
+    context.extend(0xa0..=0xafu8);
+    let secret: [u8; 32] = hkdf_expand_label(&PSK, "osilab 192.0.2.1:51000", &context).unwrap();
+    assert_eq!(secret.to_vec(), hex("5e27c90b540402df776fce22fcaa2a0a0b2cf801d7ac3ef07bb49871fd935a0a"));
+    let (key, iv) = derive_direction_keys(&PSK, LOCAL, &context).unwrap();
+    assert_eq!(key.to_vec(), hex("0264a78a7ef1a9f76559ea4759512c00fcb9efe91122745041238330f66097a1"));
+    assert_eq!(iv.to_vec(), hex("ff49b279e0f30a05ae004e58"));
+    assert_ne!((key, iv), derive_direction_keys(&PSK, LOCAL, b"").unwrap());
+    // Another connection nonce: other keys.
+    let mut other = context.clone();
+    *other.last_mut().unwrap() ^= 1;
+    assert_ne!((key, iv), derive_direction_keys(&PSK, LOCAL, &other).unwrap());
+}
+
+/// Two connections under the same key, each with its own context, seal their first record under
+/// different keys and nonces; both ends of one connection share it, and a receiver with another
+/// context cannot open the records. The empty context still works (every other test).
+#[test]
+fn connection_context_separates_connections() {
+    let mut cfg = config(true, TextEncoding::Utf8, Compression::None, true);
+    let mut wires = Vec::new();
+    for nonce in [[1u8; 16], [2u8; 16]] {
+        cfg.context = b"192.0.2.1:51000 > 192.0.2.2:3000 ".to_vec();
+        cfg.context.extend_from_slice(&nonce);
+        let (mut tx, mut rx) = pair(&cfg);
+        let (wire, t) = down(&mut tx, b"same words").unwrap();
+        assert_eq!(up(&mut rx, &wire).unwrap().0, b"same words");
+        let (key, iv) = derive_direction_keys(&PSK, LOCAL, &cfg.context).unwrap();
+        assert_eq!(wire, seal_record(&key, &iv, 0, b"same words").unwrap());
+        assert!(t.records[1].notes.iter().any(|n| n.contains("the connection's identity, 49 bytes, as the context")));
+        wires.push((wire, t.records[1].field("presentation.nonce").unwrap().value.clone()));
+    }
+    assert_ne!(wires[0].0, wires[1].0, "same plaintext, other connection: other bytes");
+    assert_ne!(wires[0].1, wires[1].1, "other nonce");
+    // A receiver of the other connection (or with no context) fails authentication.
+    let mut rx = pair(&cfg).1;
+    let e = up(&mut rx, &wires[0].0).unwrap_err();
+    assert!(invalid_found(&e).contains("bad_record_mac"), "{e}");
+    let mut rx = pair(&config(true, TextEncoding::Utf8, Compression::None, true)).1;
+    assert!(up(&mut rx, &wires[0].0).is_err());
+    // At most 255 bytes (RFC 8446 §7.1), checked up front.
+    cfg.context = vec![0; 256];
+    let e = Presentation::new(cfg.clone()).unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::Config(m) if m.contains("connection context of 256 bytes")), "{e}");
+    cfg.context = vec![0; 255];
+    assert!(Presentation::new(cfg).is_ok());
+}
+
+/// RFC 8446 §7.1: label and context are at most 255 bytes; nothing is cut to fit.
+#[test]
+fn hkdf_expand_label_refuses_what_does_not_fit() {
+    let secret = [7u8; 32];
+    // "tls13 " + 249 bytes = 255: fits; one more does not.
+    assert!(hkdf_expand_label::<32>(&secret, &"l".repeat(249), b"").is_ok());
+    let e = hkdf_expand_label::<32>(&secret, &"l".repeat(250), b"").unwrap_err();
+    assert_eq!(e.layer, Some(L6));
+    assert!(matches!(&e.kind, ErrorKind::Config(m) if m.contains("label of 256 bytes")), "{e}");
+    assert!(hkdf_expand_label::<32>(&secret, "key", &[0; 255]).is_ok());
+    let e = hkdf_expand_label::<32>(&secret, "key", &[0; 256]).unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::Config(m) if m.contains("context of 256 bytes")), "{e}");
+    // More than 255 × 32 bytes of output: refused, not zeros.
+    assert!(hkdf_expand_label::<8161>(&secret, "key", b"").is_err());
+    assert!(hkdf_expand_label::<8160>(&secret, "key", b"").is_ok());
+}
+
+/// RFC 8446 §5.3: the sequence number does not wrap. The last one, 2^64 − 1, is used; then
+/// sealing and opening refuse.
+#[test]
+fn sequence_number_never_wraps() {
+    let (mut tx, mut rx) = pair(&config(false, TextEncoding::Utf8, Compression::None, true));
+    tx.tx_seq = Some(u64::MAX);
+    // The receiver reads what LOCAL sends.
+    let (key, iv) = derive_direction_keys(&PSK, LOCAL, b"").unwrap();
+    rx.rx = Some(tls::RecordReader::starting_at(key, iv, u64::MAX));
+    let (wire, t) = down(&mut tx, b"last").unwrap();
+    assert_eq!(t.records[0].field("presentation.record_seq").unwrap().value, Value::Uint(u64::MAX));
+    assert_eq!(up(&mut rx, &wire).unwrap().0, b"last");
+    let e = down(&mut tx, b"one more").unwrap_err();
+    assert_eq!(e.layer, Some(L6));
+    assert!(e.to_string().contains("rekey or terminate"), "{e}");
+    assert_eq!(invalid_found(&e), "every sequence number has been used");
+    // A unit of two records, of which only the first has a number left: refused.
+    let (mut tx, _) = pair(&config(false, TextEncoding::Utf8, Compression::None, true));
+    tx.tx_seq = Some(u64::MAX);
+    assert!(down(&mut tx, &vec![0; tls::MAX_PLAINTEXT + 1]).is_err());
+    // The receiver, likewise: a record after 2^64 − 1 is refused, not opened under nonce 0.
+    let (mut tx0, _) = pair(&config(false, TextEncoding::Utf8, Compression::None, true));
+    let wire0 = down(&mut tx0, b"again").unwrap().0;
+    let e = up(&mut rx, &wire0).unwrap_err();
+    assert!(e.to_string().contains("rekey or terminate"), "{e}");
+}
+
+/// Debug output of the config, the layer and the record reader names no key, IV or secret.
+#[test]
+fn debug_redacts_keys() {
+    let cfg = config(true, TextEncoding::Utf8, Compression::None, true);
+    let (tx, rx) = pair(&cfg);
+    let (key, iv) = derive_direction_keys(&PSK, LOCAL, b"").unwrap();
+    let (rkey, riv) = derive_direction_keys(&PSK, REMOTE, b"").unwrap();
+    for shown in [format!("{cfg:?}"), format!("{tx:?}"), format!("{rx:?}"), format!("{:#?}", tx.rx)] {
+        assert!(shown.contains("<redacted>"), "{shown}");
+        for secret in
+            [format!("{PSK:?}"), format!("{key:?}"), format!("{iv:?}"), format!("{rkey:?}"), format!("{riv:?}")]
+        {
+            let inner = secret.trim_start_matches('[').trim_end_matches(']');
+            assert!(!shown.contains(inner), "{shown}");
+        }
+        for b in [&PSK[..], &key[..], &rkey[..]] {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            assert!(!shown.contains(&hex), "{shown}");
+        }
+        assert!(!shown.contains(&format!("{:#?}", PSK)), "{shown}");
+    }
+    // Without a key: no key shown either way.
+    assert!(format!("{:?}", config(true, TextEncoding::Utf8, Compression::None, false)).contains("key: None"));
 }
 
 /// A TLS 1.3 application-data record, every byte explained. Key 80..9f, IV 07 00 00 00 40..47
@@ -145,7 +269,7 @@ fn tls_record_known_bytes() {
     let key: [u8; 32] = std::array::from_fn(|i| 0x80 + i as u8);
     let iv: [u8; 12] = hex("070000004041424344454647").try_into().unwrap();
     assert_eq!(tls::record_nonce(&iv, 1).to_vec(), hex("070000004041424344454646"));
-    let rec = seal_record(&key, &iv, 1, "Olá".as_bytes());
+    let rec = seal_record(&key, &iv, 1, "Olá".as_bytes()).unwrap();
     assert_eq!(rec, hex("17030300 15 878831bdc5 00ab96b61b9e032b3a5a2d2fccdc47a4"));
     assert_eq!(open_record(&key, &iv, 1, &rec).unwrap(), "Olá".as_bytes());
     // The wrong sequence number (a replayed or reordered record) fails authentication.
@@ -153,18 +277,31 @@ fn tls_record_known_bytes() {
     assert!(invalid_found(&e).contains("bad_record_mac"), "{e}");
 }
 
+/// `seal_record` seals one record of at most 2^14 bytes (RFC 8446 §5.1) and refuses more; the
+/// layer splits a longer unit into records numbered on from its next sequence number.
 #[test]
 fn seal_record_splits_at_2_pow_14() {
-    let (key, iv) = derive_direction_keys(&PSK, LOCAL);
+    let (key, iv) = derive_direction_keys(&PSK, LOCAL, b"").unwrap();
     let data = vec![0x41u8; tls::MAX_PLAINTEXT + 10];
-    let recs = seal_record(&key, &iv, 7, &data);
+    let full = seal_record(&key, &iv, 7, &data[..tls::MAX_PLAINTEXT]).unwrap();
+    assert_eq!(full.len(), 5 + tls::MAX_PLAINTEXT + 1 + 16);
+    let e = seal_record(&key, &iv, 7, &data).unwrap_err();
+    assert_eq!(e.layer, Some(L6));
+    assert_eq!(invalid_found(&e), format!("{} bytes", tls::MAX_PLAINTEXT + 10));
+    let (mut tx, _) = pair(&config(false, TextEncoding::Utf8, Compression::None, true));
+    tx.tx_seq = Some(7);
+    let recs = down(&mut tx, &data).unwrap().0;
     let first = RecordHeader::parse(&recs).unwrap();
     assert_eq!(usize::from(first.length), tls::MAX_PLAINTEXT + 1 + 16);
     let (a, b) = recs.split_at(first.record_len());
+    assert_eq!(a, full);
     assert_eq!(open_record(&key, &iv, 7, a).unwrap(), &data[..tls::MAX_PLAINTEXT]);
     assert_eq!(open_record(&key, &iv, 8, b).unwrap(), &data[tls::MAX_PLAINTEXT..]);
+    assert_eq!(b, seal_record(&key, &iv, 8, &data[tls::MAX_PLAINTEXT..]).unwrap());
     // An empty unit is one record of just the inner content type (RFC 8446 §5.4 allows it).
-    assert_eq!(seal_record(&key, &iv, 0, b"").len(), 5 + 1 + 16);
+    assert_eq!(seal_record(&key, &iv, 0, b"").unwrap().len(), 5 + 1 + 16);
+    let (mut tx, _) = pair(&config(false, TextEncoding::Utf8, Compression::None, true));
+    assert_eq!(down(&mut tx, b"").unwrap().0, seal_record(&key, &iv, 0, b"").unwrap());
 }
 
 // ---------------------------------------------------------------- known bytes: text
@@ -175,6 +312,34 @@ fn utf16be_with_bom_known_bytes() {
     assert_eq!(b, hex("feff 004f 006c 00e1 002c 0020 0073 0061 006c 0061 0021"));
     // RFC 2781 §2.1: U+1F600 = D83D DE00 (a surrogate pair).
     assert_eq!(text::encode_utf16be("😀", false), hex("d83d de00"));
+}
+
+/// RFC 2781 §3.3: text labelled "UTF-16BE" carries no byte order mark; what this layer sends
+/// (big-endian, FE FF first) is named for what it is, the CLI value `utf-16be` still selects it,
+/// and the sections cited are those of the mark (§3.2) and of reading it (§4.3).
+#[test]
+fn utf16_label_names_the_byte_order_mark() {
+    for v in ["utf-16be", "UTF-16BE", "utf16be", "utf-16"] {
+        assert_eq!(v.parse::<TextEncoding>(), Ok(TextEncoding::Utf16Be), "{v}");
+    }
+    let (mut tx, mut rx) = pair(&config(true, TextEncoding::Utf16Be, Compression::None, false));
+    let (wire, t) = down(&mut tx, "Olá".as_bytes()).unwrap();
+    let r = &t.records[0];
+    assert_eq!(r.title, "Text encoding: UTF-16 (big-endian, byte order mark FE FF), RFC 2781");
+    assert_eq!(
+        r.field("presentation.encoding").unwrap().value,
+        Value::Text("UTF-16 (big-endian, byte order mark FE FF)".into())
+    );
+    assert!(r.notes[0].contains("(RFC 2781 §3.2)") && r.notes[0].contains("\"UTF-16BE\" would carry none (§3.3)"));
+    let (_, t) = up(&mut rx, &wire).unwrap();
+    assert_eq!(t.records[0].notes, ["byte order mark FE FF read: big-endian (RFC 2781 §3.2, §4.3)"]);
+    assert!(t.records[0].summary.starts_with("8 bytes (UTF-16) → 3 characters"), "{}", t.records[0].summary);
+    let shown = t.to_string() + &serde_json::to_string(&t).unwrap();
+    assert!(!shown.contains("UTF-16BE ") && !shown.contains("UTF-16BE)") && !shown.contains("UTF-16BE\""), "{shown}");
+    // A stream without the mark is refused, and the error says that is osilab's choice.
+    let e = up(&mut utf16_rx(Compression::None), &hex("004f")).unwrap_err();
+    assert_eq!(e.protocol, "UTF-16");
+    assert!(e.to_string().contains("osilab requires it") && e.to_string().contains("RFC 2781 §4.3"), "{e}");
 }
 
 #[test]
@@ -209,7 +374,7 @@ fn utf16_and_latin1_records_show_sizes() {
     let (wire, t) = down(&mut tx, "Olá".as_bytes()).unwrap();
     assert_eq!(wire.len(), 8);
     let r = &t.records[0];
-    assert!(r.summary.starts_with("3 characters, 4 bytes of UTF-8 → 8 bytes (UTF-16BE)"), "{}", r.summary);
+    assert!(r.summary.starts_with("3 characters, 4 bytes of UTF-8 → 8 bytes (UTF-16)"), "{}", r.summary);
     assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..2, 6, 2));
     // Only the stream's first unit carries the byte order mark.
     let (wire2, _) = down(&mut tx, "Olá".as_bytes()).unwrap();
@@ -281,14 +446,131 @@ fn compressed_stream_in_pieces_and_back_to_back() {
     }
 }
 
+/// Empty stored blocks (RFC 1951 §3.2.4: BFINAL 0, BTYPE 00, LEN 0, NLEN FFFF) never end a
+/// stream: the inflater counts what it takes instead of keeping it, and refuses the unit once it
+/// passes MAX_COMPRESSED bytes (the real bound, fed 1 MiB at a time).
+#[test]
+fn endless_empty_stored_blocks_are_refused() {
+    let block = [0x00, 0x00, 0x00, 0xff, 0xff];
+    let piece: Vec<u8> = block.iter().copied().cycle().take(5 * (1 << 18)).collect();
+    let mut inf = Inflater::new(Compression::Deflate);
+    let mut fed = 0;
+    let e = loop {
+        match inf.push(&piece, None) {
+            Ok(units) => {
+                assert!(units.is_empty());
+                fed += piece.len();
+                assert_eq!(inf.taken(), fed);
+                assert!(fed <= compress::MAX_COMPRESSED, "{fed}");
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(fed + piece.len() > compress::MAX_COMPRESSED);
+    assert_eq!(e.layer, Some(L6));
+    assert_eq!(invalid_found(&e), format!("{} bytes and not ended", compress::MAX_COMPRESSED + 1));
+    assert!(e.to_string().contains(&format!("a stream that ends within {} bytes", compress::MAX_COMPRESSED)));
+}
+
+/// MAX_UNIT is a real cap: a unit of exactly the bound is delivered, one byte more is refused,
+/// and the output never grows past bound + 1 while finding out.
+#[test]
+fn inflated_unit_bound_is_exact() {
+    for c in [Compression::Deflate, Compression::Gzip] {
+        let max = 100_000;
+        let ok = compress(&vec![0u8; max], c).unwrap();
+        let mut inf = Inflater::with_limits(c, max, 1 << 20);
+        assert_eq!(inf.push(&ok, None).unwrap()[0].data.len(), max);
+        let bomb = compress(&vec![0u8; max + 1], c).unwrap();
+        let mut inf = Inflater::with_limits(c, max, 1 << 20);
+        let e = inf.push(&bomb, None).unwrap_err();
+        assert_eq!(e.layer, Some(L6));
+        assert_eq!(invalid_found(&e), format!("more than {max} bytes"));
+        assert!(inf.out.len() <= max + 1, "{}", inf.out.len());
+        assert!(inf.out.capacity() <= max + 1 + 32 * 1024, "{}", inf.out.capacity());
+        // The compressed bound, likewise: the bomb is small, a bound below it refuses it.
+        let mut inf = Inflater::with_limits(c, 1 << 20, 20);
+        let e = inf.push(&bomb, None).unwrap_err();
+        assert_eq!(invalid_found(&e), "21 bytes and not ended");
+    }
+}
+
+/// A gzip member with every optional header field at its largest: FEXTRA of 65535 bytes, FNAME,
+/// FCOMMENT and FHCRC. It is accepted, and the record's header range is the real header.
+#[test]
+fn gzip_header_with_every_field() {
+    let data = "Olá, sala! ".repeat(20);
+    let deflated = compress(data.as_bytes(), Compression::Deflate).unwrap();
+    // FLG = FHCRC | FEXTRA | FNAME | FCOMMENT; MTIME 0; XFL 0; OS 3 (Unix).
+    let mut gz = vec![0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 0, 0, 0, 0, 0, 3];
+    gz.extend_from_slice(&u16::MAX.to_le_bytes());
+    gz.extend((0..u16::MAX).map(|i| i as u8));
+    gz.extend_from_slice(&vec![b'n'; compress::MAX_GZIP_STRING - 1]);
+    gz.push(0);
+    gz.extend_from_slice(&vec![b'c'; compress::MAX_GZIP_STRING - 1]);
+    gz.push(0);
+    let hcrc = (crc32fast::hash(&gz) & 0xffff) as u16;
+    gz.extend_from_slice(&hcrc.to_le_bytes());
+    let header_len = gz.len();
+    assert_eq!(header_len, compress::MAX_GZIP_HEADER);
+    gz.extend_from_slice(&deflated);
+    let crc = crc32fast::hash(data.as_bytes());
+    gz.extend_from_slice(&crc.to_le_bytes());
+    gz.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    let h = compress::parse_gzip_header(&gz).unwrap().unwrap();
+    assert_eq!((h.len, h.name.as_ref().map(Vec::len)), (header_len, Some(compress::MAX_GZIP_STRING - 1)));
+    for cuts in [vec![], vec![7, 70_000, 140_000, header_len + 3]] {
+        let mut rx = pair(&config(true, TextEncoding::Utf8, Compression::Gzip, false)).1;
+        let mut cx = Context::default();
+        assert_eq!(up_pieces(&mut rx, &gz, &cuts, &mut cx).unwrap(), data.as_bytes());
+        let r = cx.trace.records.iter().find(|r| !r.checks.is_empty()).unwrap();
+        assert_eq!(r.header, 0..header_len);
+        assert_eq!(r.trailer, Some(gz.len() - 8..gz.len()));
+        assert_eq!((r.payload_len, r.overhead), (deflated.len(), header_len + 8));
+        // The check shows the stored CRC and the one computed here.
+        assert_eq!(r.checks[0].detail, format!("0x{crc:08x} (computed 0x{crc:08x}), ISIZE {}", data.len()));
+    }
+    // A longer FNAME is refused, at its first byte.
+    let mut long = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
+    long.extend_from_slice(&vec![b'n'; compress::MAX_GZIP_STRING]);
+    let mut rx = pair(&config(false, TextEncoding::Utf8, Compression::Gzip, false)).1;
+    let e = up(&mut rx, &long).unwrap_err();
+    assert_eq!(e.offset, Some(54 + 10));
+    assert!(e.to_string().contains("gzip FNAME"), "{e}");
+    let mut rx = pair(&config(false, TextEncoding::Utf8, Compression::Gzip, false)).1;
+    let mut cx = Context::default();
+    long.push(0);
+    let e = up_pieces(&mut rx, &long, &[20], &mut cx).unwrap_err();
+    assert_eq!(invalid_found(&e), format!("{} bytes", compress::MAX_GZIP_STRING + 1));
+}
+
+/// The CRC-32 check's detail shows the stored value and the value computed over the data,
+/// each read independently here.
+#[test]
+fn gzip_crc_detail_shows_stored_and_computed() {
+    let data = b"stored and computed";
+    let gz = compress(data, Compression::Gzip).unwrap();
+    let n = gz.len();
+    let stored = u32::from_le_bytes(gz[n - 8..n - 4].try_into().unwrap());
+    let computed = crc32fast::hash(data);
+    let mut rx = pair(&config(false, TextEncoding::Utf8, Compression::Gzip, false)).1;
+    let (_, t) = up(&mut rx, &gz).unwrap();
+    let check = &t.records[0].checks[0];
+    assert_eq!(check.detail, format!("0x{stored:08x} (computed 0x{computed:08x}), ISIZE {}", data.len()));
+    let mut inf = Inflater::new(Compression::Gzip);
+    let unit = inf.push(&gz, None).unwrap().remove(0);
+    let trailer = unit.gzip.unwrap().1;
+    assert_eq!((trailer.stored_crc, trailer.computed_crc, trailer.isize), (stored, computed, data.len() as u32));
+}
+
 // ---------------------------------------------------------------- encryption through the layer
 
 #[test]
 fn tls_records_in_the_trace() {
     let (mut tx, mut rx) = pair(&config(true, TextEncoding::Utf8, Compression::None, true));
     let (wire, t) = down(&mut tx, "Olá".as_bytes()).unwrap();
-    let (key, iv) = derive_direction_keys(&PSK, LOCAL);
-    assert_eq!(wire, seal_record(&key, &iv, 0, "Olá".as_bytes()));
+    let (key, iv) = derive_direction_keys(&PSK, LOCAL, b"").unwrap();
+    assert_eq!(wire, seal_record(&key, &iv, 0, "Olá".as_bytes()).unwrap());
     let r = &t.records[1];
     assert_eq!((r.protocol.as_str(), r.title.as_str()), ("tls", "Transport Layer Security"));
     assert_eq!(r.field("tls.record.content_type").unwrap().value.to_string(), "23");
@@ -418,6 +700,90 @@ fn utf16_split_between_pieces() {
     }
 }
 
+/// The byte order mark split between pieces (FE in one, FF in the next), then the text one byte
+/// per piece: no panic, and each record counts only the mark's bytes it holds as header.
+#[test]
+fn utf16_bom_split_one_byte_per_piece() {
+    let wire = text::encode_utf16be("Olá", true);
+    assert_eq!(wire[..2], [0xfe, 0xff]);
+    let mut rx = utf16_rx(Compression::None);
+    let mut cx = Context::default();
+    let cuts: Vec<usize> = (1..wire.len()).collect();
+    assert_eq!(up_pieces(&mut rx, &wire, &cuts, &mut cx).unwrap(), "Olá".as_bytes());
+    assert!(!rx.holding());
+    let ranges: Vec<_> =
+        cx.trace.records.iter().map(|r| (r.header.clone(), r.payload_len, r.overhead, r.pdu_len())).collect();
+    assert_eq!(ranges.len(), wire.len());
+    // FE, then FF: one byte of the mark each, no payload.
+    assert_eq!(ranges[0], (0..1, 0, 1, 1));
+    assert_eq!(ranges[1], (0..1, 0, 1, 1));
+    // Then one byte of text each.
+    for (i, r) in ranges.iter().enumerate().skip(2) {
+        assert_eq!(*r, (0..0, 1, 0, 1), "piece {i}");
+    }
+    assert!(cx.trace.records[1].notes.iter().any(|n| n.contains("byte order mark FE FF read")));
+    assert!(!cx.trace.records[0].notes.iter().any(|n| n.contains("byte order mark FE FF read")));
+}
+
+/// The end of the stream with nothing held is fine; with a compressed stream or a UTF-16
+/// character part-way in, it is an error naming L6, with a record whose check failed.
+#[test]
+fn finish_reports_what_was_cut_short() {
+    // Nothing held: whole units delivered, in every stage.
+    let (mut tx, mut rx) = pair(&config(true, TextEncoding::Utf16Be, Compression::Gzip, true));
+    let wire = down(&mut tx, "Olá".as_bytes()).unwrap().0;
+    assert_eq!(up(&mut rx, &wire).unwrap().0, "Olá".as_bytes());
+    let mut cx = Context::default();
+    assert_eq!(rx.finish(&mut cx), Ok(()));
+    assert!(cx.trace.records.is_empty());
+    // A compressed stream cut anywhere: header, body or trailer.
+    for c in [Compression::Deflate, Compression::Gzip] {
+        let (mut tx, _) = pair(&config(false, TextEncoding::Utf8, c, false));
+        let z = down(&mut tx, b"a unit that ends in its stream").unwrap().0;
+        for n in 1..z.len() {
+            let mut rx = pair(&config(false, TextEncoding::Utf8, c, false)).1;
+            let mut cx = Context::default();
+            assert_eq!(up_pieces(&mut rx, &z[..n], &[], &mut cx).unwrap(), b"", "{c:?} {n}");
+            let mut end = Context::default();
+            let e = rx.finish(&mut end).unwrap_err();
+            assert_eq!(e.layer, Some(L6));
+            let name = if c == Compression::Gzip { "gzip" } else { "deflate" };
+            let found = invalid_found(&e);
+            assert!(found.starts_with(&format!("the {name} stream ended early")), "{c:?} {n}: {e}");
+            assert!(found.ends_with(&format!("after {n} compressed bytes")), "{c:?} {n}: {e}");
+            let r = &end.trace.records[0];
+            assert_eq!(r.checks[0].name, "presentation.stream.status");
+            assert!(!r.checks[0].ok);
+        }
+    }
+    // UTF-16: a dangling byte of the mark, of a code unit, and an unpaired high surrogate.
+    for (bytes, what) in [
+        ("fe", "truncated UTF-16 byte order mark at the end of the stream"),
+        ("feff 00", "truncated UTF-16 code unit at the end of the stream"),
+        ("feff 0041 d83d", "unpaired surrogate D83D at the end of the stream"),
+    ] {
+        let mut rx = utf16_rx(Compression::None);
+        let mut cx = Context::default();
+        up_pieces(&mut rx, &hex(bytes), &[], &mut cx).unwrap();
+        assert!(rx.holding(), "{bytes}");
+        let mut end = Context::default();
+        let e = rx.finish(&mut end).unwrap_err();
+        assert_eq!((e.layer, e.offset), (Some(L6), None));
+        assert!(e.to_string().contains(what), "{bytes}: {e}");
+        assert_eq!(end.trace.records[0].checks[0].name, "presentation.text.status");
+        assert!(!end.trace.all_checks_ok());
+    }
+    // Several stages cut at once: a record per stage, the error of the first (the TLS record).
+    let (mut tx, mut rx) = pair(&config(true, TextEncoding::Utf16Be, Compression::Deflate, true));
+    let wire = down(&mut tx, "Olá".as_bytes()).unwrap().0;
+    let mut cx = Context::default();
+    up_pieces(&mut rx, &wire[..wire.len() - 1], &[], &mut cx).unwrap();
+    let mut end = Context::default();
+    let e = rx.finish(&mut end).unwrap_err();
+    assert!(invalid_found(&e).starts_with("truncated record"), "{e}");
+    assert_eq!(end.trace.records.len(), 1, "only the TLS record holds bytes");
+}
+
 #[test]
 fn corrupt_compressed_data() {
     let mut rx = pair(&config(false, TextEncoding::Utf8, Compression::Deflate, false)).1;
@@ -478,12 +844,31 @@ fn tampered_tls_record_every_byte() {
 #[test]
 fn truncated_and_shortened_tls_records() {
     let (wire, _) = sealed_wire();
-    // Cut short: held, waiting (the stream may bring the rest).
+    // Cut short: held, waiting (the stream may bring the rest); when the stream then ends, the
+    // record is truncated and fails authentication.
     for n in 0..wire.len() {
         let (_, mut rx) = sealed_wire();
         let mut cx = Context::default();
         assert_eq!(up_pieces(&mut rx, &wire[..n], &[], &mut cx).unwrap(), b"", "{n}");
         assert_eq!(rx.holding(), n > 0);
+        let mut end = Context::default();
+        let done = rx.finish(&mut end);
+        if n == 0 {
+            assert_eq!(done, Ok(()));
+            assert!(end.trace.records.is_empty());
+            continue;
+        }
+        let e = done.unwrap_err();
+        assert_eq!((e.layer, e.offset), (Some(L6), None), "{n}");
+        let found = invalid_found(&e);
+        let of = if n < 5 { format!("{n} of the header's 5 bytes") } else { format!("{n} of {} bytes", wire.len()) };
+        assert!(found.starts_with(&format!("truncated record: {of}")), "{n}: {e}");
+        assert!(found.ends_with("(RFC 8446 §5.2: bad_record_mac)"), "{n}: {e}");
+        let r = &end.trace.records[0];
+        assert_eq!((r.layer, r.protocol.as_str()), (L6, "tls"));
+        assert_eq!(r.checks.len(), 1);
+        assert_eq!((r.checks[0].name.as_str(), r.checks[0].ok), ("presentation.tag.status", false));
+        assert!(!end.trace.all_checks_ok());
     }
     // Cut with its length field made to match: the tag no longer verifies.
     let (_, mut rx) = sealed_wire();
@@ -539,7 +924,7 @@ fn one_record_per_transform_in_order() {
     assert_eq!(
         protos,
         [
-            ("presentation", "Text encoding: UTF-16BE (RFC 2781)"),
+            ("presentation", "Text encoding: UTF-16 (big-endian, byte order mark FE FF), RFC 2781"),
             ("presentation", "Compression: gzip (RFC 1952)"),
             ("tls", "Transport Layer Security")
         ]
@@ -648,7 +1033,12 @@ proptest! {
 // ---------------------------------------------------------------- through a whole exchange
 
 fn exchange(encoding: TextEncoding, compression: Compression, key: bool, msg: &[u8]) -> crate::stack::Exchange {
-    let cfg = crate::stack::StackConfig { encoding, compression, key: key.then_some(PSK), ..Default::default() };
+    let cfg = crate::stack::StackConfig {
+        encoding,
+        compression,
+        key: key.then_some(crate::stack::Key(PSK)),
+        ..Default::default()
+    };
     crate::stack::Exchange::run(&cfg, msg).unwrap()
 }
 

@@ -1,9 +1,18 @@
-//! Text encoding: the application's UTF-8 text (RFC 3629) as UTF-8, UTF-16BE with a byte order
-//! mark (RFC 2781), or ISO-8859-1.
+//! Text encoding: the application's UTF-8 text (RFC 3629) as UTF-8, UTF-16 big-endian opened by
+//! the byte order mark FE FF (RFC 2781), or ISO-8859-1.
 //!
 //! Going down, [`encode`] re-encodes one unit. Going up, [`TextDecoder`] decodes the byte stream
-//! piece by piece: a UTF-16 code unit or a surrogate pair may be split between two TCP segments, and
-//! the byte order mark opens the stream (each direction's first unit carries it).
+//! piece by piece: a UTF-16 code unit, a surrogate pair or the byte order mark itself may be split
+//! between two TCP segments, and the byte order mark opens the stream (each direction's first unit
+//! carries it).
+//!
+//! About the label: RFC 2781 §3.3 says text labelled "UTF-16BE" must not start with a byte order
+//! mark; text labelled "UTF-16" may, and FE FF says it is big-endian (§3.2, §4.3). What this layer
+//! sends — big-endian with FE FF first — is therefore "UTF-16", and traces name it
+//! "UTF-16 (big-endian, byte order mark FE FF)". The CLI value `utf-16be` and the variant
+//! [`TextEncoding::Utf16Be`] keep their names. On receive, RFC 2781 §4.3 would read text without a
+//! byte order mark as big-endian; osilab refuses it instead (its own strictness: its sender always
+//! opens the stream with the mark, so a stream without one is not one it sent, or lost its start).
 
 use super::TextEncoding;
 use crate::error::{Error, Result};
@@ -15,11 +24,21 @@ const L6: LayerId = LayerId::Presentation;
 pub const BOM_BE: [u8; 2] = [0xfe, 0xff];
 
 impl TextEncoding {
-    /// The name used in traces and errors ("UTF-16BE").
+    /// The name in traces (the `presentation.encoding` field): "UTF-16 (big-endian, byte order
+    /// mark FE FF)", not "UTF-16", a label RFC 2781 §3.3 keeps for text without the mark.
     pub fn name(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "UTF-8",
-            TextEncoding::Utf16Be => "UTF-16BE",
+            TextEncoding::Utf16Be => "UTF-16 (big-endian, byte order mark FE FF)",
+            TextEncoding::Latin1 => "ISO-8859-1",
+        }
+    }
+
+    /// The short name, in summaries and as the protocol of errors ("UTF-16").
+    pub fn short_name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf16Be => "UTF-16",
             TextEncoding::Latin1 => "ISO-8859-1",
         }
     }
@@ -32,6 +51,14 @@ impl TextEncoding {
             TextEncoding::Latin1 => "ISO/IEC 8859-1",
         }
     }
+
+    /// The title of its records: "Text encoding: UTF-8 (RFC 3629)".
+    pub fn title(self) -> String {
+        match self {
+            TextEncoding::Utf16Be => format!("Text encoding: {}, {}", self.name(), self.standard()),
+            _ => format!("Text encoding: {} ({})", self.name(), self.standard()),
+        }
+    }
 }
 
 /// `'€' (U+20AC)`.
@@ -39,8 +66,9 @@ pub fn describe(c: char) -> String {
     format!("{c:?} (U+{:04X})", u32::from(c))
 }
 
-/// UTF-16BE (RFC 2781 §2): each character as one big-endian code unit, or above U+FFFF as a
-/// surrogate pair (§2.1); with `bom`, the byte order mark FE FF first (§3.2).
+/// UTF-16 big-endian (RFC 2781 §2, §3.1): each character as one big-endian code unit, or above
+/// U+FFFF as a surrogate pair (§2.1); with `bom`, the byte order mark FE FF first (§3.2), which
+/// makes it text labelled "UTF-16" (§4.3), not "UTF-16BE" (§3.3: no mark).
 pub fn encode_utf16be(text: &str, bom: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 * text.len() + 2);
     if bom {
@@ -88,8 +116,11 @@ pub struct Decoded {
     pub bytes: Vec<u8>,
     /// Characters completed in this piece (`None` when the bytes are not UTF-8 text).
     pub characters: Option<usize>,
-    /// Whether the byte order mark was read from this piece.
+    /// Whether the byte order mark was completed in this piece.
     pub bom: bool,
+    /// How many bytes of the byte order mark this piece held (0, 1 or 2: the mark may be split
+    /// between pieces, FE in one and FF in the next). They are its first bytes.
+    pub bom_bytes: usize,
     /// Bytes held for the next piece (half a code unit, a high surrogate, part of a UTF-8 sequence).
     pub held: usize,
 }
@@ -127,7 +158,7 @@ impl TextDecoder {
             TextEncoding::Latin1 => {
                 // ISO-8859-1: byte n is U+00nn.
                 let s: String = input.iter().map(|&b| char::from(b)).collect();
-                Ok(Decoded { bytes: s.into_bytes(), characters: Some(input.len()), bom: false, held: 0 })
+                Ok(Decoded { bytes: s.into_bytes(), characters: Some(input.len()), bom: false, bom_bytes: 0, held: 0 })
             }
             TextEncoding::Utf16Be => self.push_utf16(input, base, end_of_unit),
         }
@@ -148,13 +179,14 @@ impl TextDecoder {
             }
             Err(_) => None,
         };
-        Decoded { bytes: input.to_vec(), characters, bom: false, held: self.pending.len() }
+        Decoded { bytes: input.to_vec(), characters, bom: false, bom_bytes: 0, held: self.pending.len() }
     }
 
     fn push_utf16(&mut self, input: &[u8], base: Option<usize>, end_of_unit: bool) -> Result<Decoded> {
         let mut text = String::new();
         let mut characters = 0;
         let mut bom = false;
+        let mut bom_bytes = 0;
         // Bytes held from an earlier piece sit in an earlier frame: no offset in this one.
         self.pending_at = None;
         if let Some((_, at)) = &mut self.high {
@@ -164,6 +196,10 @@ impl TextDecoder {
             if self.pending.is_empty() {
                 self.pending_at = base.map(|o| o + i);
             }
+            if !self.started {
+                // Until the mark is read, every byte is one of its two.
+                bom_bytes += 1;
+            }
             self.pending.push(b);
             if self.pending.len() < 2 {
                 continue;
@@ -172,7 +208,9 @@ impl TextDecoder {
             let at = self.pending_at;
             self.pending.clear();
             if !self.started {
-                // RFC 2781 §3.2–§4.3: the stream opens with the byte order mark FE FF.
+                // RFC 2781 §3.2, §4.3: FE FF first says big-endian. §4.3 would read a stream
+                // without a mark as big-endian; osilab's sender always sends one, and refusing a
+                // stream without it is osilab's own strictness.
                 if unit != 0xfeff {
                     let found = if unit == 0xfffe {
                         "FF FE: a little-endian byte order mark".to_string()
@@ -181,10 +219,10 @@ impl TextDecoder {
                     };
                     return Err(Error::invalid(
                         L6,
-                        "UTF-16BE",
+                        "UTF-16",
                         at,
                         "UTF-16 byte order mark (RFC 2781 §3.2)",
-                        "FE FF",
+                        "FE FF (osilab requires it: its sender always opens the stream with it, where RFC 2781 §4.3 would read text without one as big-endian)",
                         found,
                     ));
                 }
@@ -212,7 +250,7 @@ impl TextDecoder {
             if !self.pending.is_empty() {
                 return Err(Error::truncated(
                     L6,
-                    "UTF-16BE",
+                    "UTF-16",
                     self.pending_at,
                     "UTF-16 code unit at the end of the unit (RFC 2781 §2: two bytes each)",
                     2,
@@ -224,14 +262,36 @@ impl TextDecoder {
             }
         }
         let held = self.pending.len() + if self.high.is_some() { 2 } else { 0 };
-        Ok(Decoded { bytes: text.into_bytes(), characters: Some(characters), bom, held })
+        Ok(Decoded { bytes: text.into_bytes(), characters: Some(characters), bom, bom_bytes, held })
+    }
+}
+
+impl TextDecoder {
+    /// The stream has ended: an error for what is left half done (a byte of a code unit or of the
+    /// byte order mark, a high surrogate without its low half), `Ok` when nothing is.
+    pub fn finish(&self) -> Result<()> {
+        if self.enc != TextEncoding::Utf16Be {
+            return Ok(());
+        }
+        if !self.pending.is_empty() {
+            let what = if self.started {
+                "UTF-16 code unit at the end of the stream (RFC 2781 §2: two bytes each)"
+            } else {
+                "UTF-16 byte order mark at the end of the stream (RFC 2781 §3.2: FE FF)"
+            };
+            return Err(Error::truncated(L6, "UTF-16", None, what, 2, self.pending.len()));
+        }
+        if let Some((hi, _)) = self.high {
+            return Err(unpaired(hi, None, "at the end of the stream"));
+        }
+        Ok(())
     }
 }
 
 fn unpaired(unit: u16, at: Option<usize>, why: &str) -> Error {
     Error::invalid(
         L6,
-        "UTF-16BE",
+        "UTF-16",
         at,
         "UTF-16 surrogate (RFC 2781 §2.2)",
         "a high surrogate (D800–DBFF) followed by a low one (DC00–DFFF)",

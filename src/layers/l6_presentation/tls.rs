@@ -158,38 +158,62 @@ impl RecordHeader {
     }
 }
 
+/// RFC 8446 §7.1: the longest `HkdfLabel.label` ("tls13 " + Label) and `HkdfLabel.context`.
+pub const MAX_LABEL: usize = 255;
+/// RFC 8446 §7.1: the longest context.
+pub const MAX_CONTEXT: usize = 255;
+/// RFC 8446 §7.1: the prefix of every label.
+pub const LABEL_PREFIX: &str = "tls13 ";
+/// The label of a direction's secret is "osilab " + the sending endpoint.
+pub const DIRECTION_LABEL: &str = "osilab ";
+
 /// RFC 8446 §7.1 HKDF-Expand-Label(Secret, Label, Context, Length) with SHA-256:
 /// HKDF-Expand(Secret, HkdfLabel, Length) where
 /// `HkdfLabel = uint16 length || opaque label<7..255> = "tls13 " + Label || opaque context<0..255>`.
-/// `N` is at most 32 here (keys and IVs). A label or context longer than 255 bytes is cut to 255
-/// (the `new` of the layer refuses endpoint names that would need it).
-pub fn hkdf_expand_label<const N: usize>(secret: &[u8; 32], label: &str, context: &[u8]) -> [u8; N] {
-    let mut full = b"tls13 ".to_vec();
-    full.extend_from_slice(label.as_bytes());
-    full.truncate(255);
-    let context = &context[..context.len().min(255)];
-    let mut info = Vec::with_capacity(4 + full.len() + context.len());
-    info.extend_from_slice(&(N as u16).to_be_bytes());
-    info.push(full.len() as u8);
-    info.extend_from_slice(&full);
-    info.push(context.len() as u8);
+/// A label or context that does not fit its 255 bytes, or an `N` HKDF cannot give (more than
+/// 255 × 32 bytes), is a configuration error: nothing is cut or filled in.
+pub fn hkdf_expand_label<const N: usize>(secret: &[u8; 32], label: &str, context: &[u8]) -> Result<[u8; N]> {
+    let full_len = LABEL_PREFIX.len() + label.len();
+    let (Ok(label_len), Ok(context_len), Ok(length)) =
+        (u8::try_from(full_len), u8::try_from(context.len()), u16::try_from(N))
+    else {
+        return Err(Error::config(
+            Some(L6),
+            format!(
+                "HKDF-Expand-Label (RFC 8446 §7.1): label of {full_len} bytes, context of {} bytes (at most {MAX_LABEL} and {MAX_CONTEXT}), length {N}",
+                context.len()
+            ),
+        ));
+    };
+    let mut info = Vec::with_capacity(4 + full_len + context.len());
+    info.extend_from_slice(&length.to_be_bytes());
+    info.push(label_len);
+    info.extend_from_slice(LABEL_PREFIX.as_bytes());
+    info.extend_from_slice(label.as_bytes());
+    info.push(context_len);
     info.extend_from_slice(context);
     let mut out = [0u8; N];
-    // from_prk fails only for a PRK shorter than the hash (ours is 32 bytes) and expand only for
-    // more than 255 × 32 bytes of output (ours is at most 32): neither can happen.
-    if let Ok(hk) = Hkdf::<Sha256>::from_prk(secret) {
-        let _ = hk.expand(&info, &mut out);
-    }
-    out
+    let hk = Hkdf::<Sha256>::from_prk(secret).map_err(|_| {
+        Error::config(Some(L6), "HKDF-Expand-Label (RFC 5869 §2.3): the secret is shorter than SHA-256's output")
+    })?;
+    hk.expand(&info, &mut out).map_err(|_| {
+        Error::config(Some(L6), format!("HKDF-Expand (RFC 5869 §2.3): {N} bytes is more than 255 × 32"))
+    })?;
+    Ok(out)
 }
 
 /// The key and IV of one direction, as RFC 8446 §7.3 derives traffic keys from a traffic secret:
-/// `secret = HKDF-Expand-Label(psk, "osilab " + endpoint, "", 32)`,
+/// `secret = HKDF-Expand-Label(psk, "osilab " + endpoint, context, 32)`,
 /// `key = HKDF-Expand-Label(secret, "key", "", 32)`, `iv = HKDF-Expand-Label(secret, "iv", "", 12)`,
-/// where `endpoint` is the sending end ("192.0.2.1:51000").
-pub fn derive_direction_keys(psk: &[u8; 32], endpoint: &str) -> ([u8; 32], [u8; 12]) {
-    let secret: [u8; 32] = hkdf_expand_label(psk, &format!("osilab {endpoint}"), b"");
-    (hkdf_expand_label(&secret, "key", b""), hkdf_expand_label(&secret, "iv", b""))
+/// where `endpoint` is the sending end ("192.0.2.1:51000") and `context` the connection's identity
+/// (at most 255 bytes). RFC 8446 §7.1 puts a transcript hash in the context, which makes every
+/// TLS connection's secrets its own; here, with no handshake, the connection's identity (the
+/// dialogue and a per-connection nonce) plays that part, so that two connections under the same
+/// pre-shared secret never seal their records under the same key and nonce. An empty context
+/// gives the same keys on every connection.
+pub fn derive_direction_keys(psk: &[u8; 32], endpoint: &str, context: &[u8]) -> Result<([u8; 32], [u8; 12])> {
+    let secret: [u8; 32] = hkdf_expand_label(psk, &format!("{DIRECTION_LABEL}{endpoint}"), context)?;
+    Ok((hkdf_expand_label(&secret, "key", b"")?, hkdf_expand_label(&secret, "iv", b"")?))
 }
 
 /// RFC 8446 §5.3: the per-record nonce: the 64-bit sequence number, big-endian, left-padded with
@@ -204,55 +228,72 @@ pub fn record_nonce(iv: &[u8; 12], seq: u64) -> [u8; 12] {
 
 /// Seal one TLS 1.3 application-data record (RFC 8446 §5.2): TLSInnerPlaintext = `plaintext` ||
 /// 23 (no padding), encrypted with ChaCha20-Poly1305 under `key` and the nonce of `seq`, with the
-/// 5-byte header as additional data. A plaintext longer than 2^14 bytes (RFC 8446 §5.1) becomes
-/// several records, numbered `seq`, `seq + 1`, ….
-pub fn seal_record(key: &[u8; 32], iv: &[u8; 12], seq: u64, plaintext: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(plaintext.len() + HEADER_LEN + TAG_LEN + 1);
-    let mut chunks: Vec<&[u8]> = plaintext.chunks(MAX_PLAINTEXT).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
+/// 5-byte header as additional data. The one place records are sealed: the layer cuts a unit
+/// into records of at most 2^14 bytes and seals each here. A longer plaintext (RFC 8446 §5.1)
+/// is an error.
+pub fn seal_record(key: &[u8; 32], iv: &[u8; 12], seq: u64, plaintext: &[u8]) -> Result<Vec<u8>> {
+    if plaintext.len() > MAX_PLAINTEXT {
+        return Err(Error::invalid(
+            L6,
+            PROTOCOL,
+            None,
+            "TLS record plaintext (RFC 8446 §5.1)",
+            format!("at most {MAX_PLAINTEXT} bytes (2^14)"),
+            format!("{} bytes", plaintext.len()),
+        ));
     }
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        out.extend(seal_one(key, iv, seq.wrapping_add(i as u64), chunk));
-    }
-    out
-}
-
-/// One record of at most 2^14 bytes of plaintext.
-fn seal_one(key: &[u8; 32], iv: &[u8; 12], seq: u64, chunk: &[u8]) -> Vec<u8> {
     // RFC 8446 §5.2: TLSInnerPlaintext = content || ContentType type || zeros (none here).
-    let mut body = Vec::with_capacity(chunk.len() + 1 + TAG_LEN);
-    body.extend_from_slice(chunk);
+    let mut body = Vec::with_capacity(plaintext.len() + 1 + TAG_LEN);
+    body.extend_from_slice(plaintext);
     body.push(ContentType::APPLICATION_DATA.0);
-    let header = RecordHeader {
-        content_type: ContentType::APPLICATION_DATA,
-        version: LEGACY_VERSION,
-        // At most 2^14 + 1 + 16: fits.
-        length: u16::try_from(body.len() + TAG_LEN).unwrap_or(u16::MAX),
-    }
-    .emit();
+    let length = u16::try_from(body.len() + TAG_LEN).map_err(|_| {
+        Error::invalid(
+            L6,
+            PROTOCOL,
+            None,
+            "TLS record length (RFC 8446 §5.2)",
+            "at most 65535",
+            (body.len() + TAG_LEN).to_string(),
+        )
+    })?;
+    let header = RecordHeader { content_type: ContentType::APPLICATION_DATA, version: LEGACY_VERSION, length }.emit();
     // RFC 8446 §5.2: additional_data = the record header.
-    let sealed = aead_seal(key, &record_nonce(iv, seq), &header, &body);
-    if sealed.is_empty() {
-        return Vec::new();
-    }
+    let sealed = aead_seal(key, &record_nonce(iv, seq), &header, &body)?;
     let mut rec = header.to_vec();
     rec.extend_from_slice(&sealed);
-    rec
+    Ok(rec)
 }
 
-/// RFC 8439 §2.8: AEAD_CHACHA20_POLY1305 encryption: ciphertext || 16-byte tag (empty only if the
-/// AEAD refuses the length, which ChaCha20-Poly1305 does above 256 GiB).
-pub fn aead_seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+/// RFC 8439 §2.8: AEAD_CHACHA20_POLY1305 encryption: ciphertext || 16-byte tag, or an error when
+/// the AEAD refuses the length (ChaCha20-Poly1305 does above 256 GiB, RFC 8439 §2.8).
+pub fn aead_seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
     let cipher = ChaCha20Poly1305::new(key.into());
     let mut buf = plaintext.to_vec();
-    match cipher.encrypt_in_place_detached(&Nonce::from(*nonce), aad, &mut buf) {
-        Ok(tag) => {
-            buf.extend_from_slice(&tag);
-            buf
-        }
-        Err(_) => Vec::new(),
-    }
+    let tag = cipher.encrypt_in_place_detached(&Nonce::from(*nonce), aad, &mut buf).map_err(|_| {
+        Error::invalid(
+            L6,
+            PROTOCOL,
+            None,
+            "ChaCha20-Poly1305 plaintext (RFC 8439 §2.8)",
+            "at most 2^38 − 64 bytes",
+            format!("{} bytes: refused by the AEAD", plaintext.len()),
+        )
+    })?;
+    buf.extend_from_slice(&tag);
+    Ok(buf)
+}
+
+/// The error for a record that would need a sequence number past 2^64 − 1: RFC 8446 §5.3 says
+/// the sequence number must not wrap; the connection must be rekeyed or closed first.
+pub fn sequence_exhausted(direction: &str) -> Error {
+    Error::invalid(
+        L6,
+        PROTOCOL,
+        None,
+        format!("TLS record sequence number ({direction})"),
+        "at most 2^64 − 1 (RFC 8446 §5.3: it must not wrap; rekey or terminate the connection)",
+        "every sequence number has been used",
+    )
 }
 
 /// RFC 8439 §2.8: AEAD_CHACHA20_POLY1305 decryption of ciphertext || tag: the plaintext, or
@@ -275,6 +316,24 @@ pub fn bad_record_mac(offset: Option<usize>) -> Error {
         "TLS record",
         "a Poly1305 tag that verifies",
         "record authentication failed (RFC 8446 §5.2: bad_record_mac)",
+    )
+}
+
+/// The error for a record the stream ended in the middle of (`held` of its `expected` bytes, or of
+/// its 5-byte header when that is not in): it can never be authenticated, so it fails as a
+/// record whose tag does not verify (RFC 8446 §5.2: bad_record_mac).
+pub fn truncated_record(held: usize, expected: Option<usize>) -> Error {
+    let of = match expected {
+        Some(n) => format!("{held} of {n} bytes"),
+        None => format!("{held} of the header's {HEADER_LEN} bytes"),
+    };
+    Error::invalid(
+        L6,
+        PROTOCOL,
+        None,
+        "TLS record at the end of the stream",
+        "a whole record whose Poly1305 tag verifies",
+        format!("truncated record: {of}, the stream ended (RFC 8446 §5.2: bad_record_mac)"),
     )
 }
 
@@ -365,24 +424,47 @@ pub struct Opened {
 }
 
 /// The receiving side of one direction: buffers the byte stream until a whole record has
-/// arrived (across TCP segments), then opens it.
-#[derive(Debug, Clone)]
+/// arrived (across TCP segments), then opens it. Its `Debug` shows no key or IV.
+#[derive(Clone)]
 pub struct RecordReader {
     key: [u8; 32],
     iv: [u8; 12],
-    seq: u64,
+    /// The next record's sequence number; `None` once 2^64 − 1 has been used.
+    seq: Option<u64>,
     buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for RecordReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordReader")
+            .field("key", &"<redacted>")
+            .field("iv", &"<redacted>")
+            .field("seq", &self.seq)
+            .field("held", &self.buf.len())
+            .finish()
+    }
 }
 
 impl RecordReader {
     /// A reader for records sealed with `key` and `iv`, the first numbered 0.
     pub fn new(key: [u8; 32], iv: [u8; 12]) -> Self {
-        RecordReader { key, iv, seq: 0, buf: Vec::new() }
+        RecordReader::starting_at(key, iv, 0)
+    }
+
+    /// A reader whose next record is numbered `seq` (a stream read part-way).
+    pub fn starting_at(key: [u8; 32], iv: [u8; 12], seq: u64) -> Self {
+        RecordReader { key, iv, seq: Some(seq), buf: Vec::new() }
     }
 
     /// Bytes held: part of a record.
     pub fn held(&self) -> usize {
         self.buf.len()
+    }
+
+    /// The whole length (header + encrypted_record) of the record in progress, once its header is
+    /// in.
+    pub fn expected(&self) -> Option<usize> {
+        RecordHeader::parse(&self.buf).map(|h| h.record_len())
     }
 
     /// How many more bytes the record in progress needs (header first), or 0 when none is.
@@ -415,7 +497,8 @@ impl RecordReader {
                 break;
             }
             let record = &self.buf[start..end];
-            let content = open_record(&self.key, &self.iv, self.seq, record).map_err(|mut e| {
+            let Some(seq) = self.seq else { return Err(sequence_exhausted("received")) };
+            let content = open_record(&self.key, &self.iv, seq, record).map_err(|mut e| {
                 e.offset = match e.kind {
                     ErrorKind::Invalid { .. } | ErrorKind::Truncated { .. } => e.offset.and_then(|o| at(start + o)),
                     _ => None,
@@ -425,12 +508,13 @@ impl RecordReader {
             out.push(Opened {
                 header,
                 encrypted: record[HEADER_LEN..].to_vec(),
-                seq: self.seq,
-                nonce: record_nonce(&self.iv, self.seq),
+                seq,
+                nonce: record_nonce(&self.iv, seq),
                 content,
                 at: at(start),
             });
-            self.seq = self.seq.wrapping_add(1);
+            // RFC 8446 §5.3: never wraps; after 2^64 − 1 no record can be opened.
+            self.seq = seq.checked_add(1);
             start = end;
         }
         self.buf.drain(..start);
