@@ -37,14 +37,19 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum LineCode {
     /// Non-return-to-zero, level: 1 high, 0 low.
+    #[serde(rename = "nrz")]
     NrzL,
     /// Non-return-to-zero, inverted: 1 toggles the level, 0 keeps it.
+    #[serde(rename = "nrzi")]
     Nrzi,
     /// Manchester, IEEE 802.3 convention (10BASE-T): 0 is high→low, 1 is low→high.
+    #[serde(rename = "manchester")]
     Manchester,
     /// 4B/5B code groups sent with NRZI (100BASE-FX).
+    #[serde(rename = "4b5b")]
     FourBFiveB,
     /// 4B/5B code groups sent with MLT-3 (100BASE-TX, without the scrambler).
+    #[serde(rename = "mlt3")]
     Mlt3,
 }
 

@@ -41,18 +41,22 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum TextEncoding {
     /// UTF-8 (RFC 3629): the application's text as it is.
+    #[serde(rename = "utf-8")]
     Utf8,
     /// UTF-16, big-endian, the stream opened by the byte order mark FE FF (RFC 2781 §3.2, §4.3).
     /// That is text labelled "UTF-16": RFC 2781 §3.3 says text labelled "UTF-16BE" must not start
     /// with a byte order mark, so traces name it "UTF-16 (big-endian, byte order mark FE FF)"
     /// (the variant and the CLI value `utf-16be` keep the old name).
+    #[serde(rename = "utf-16be")]
     Utf16Be,
     /// ISO-8859-1 (Latin-1): one byte per character, U+0000..=U+00FF only.
+    #[serde(rename = "iso-8859-1")]
     Latin1,
 }
 
 /// Compression of the (encoded) data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// None.
     None,

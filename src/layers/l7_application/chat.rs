@@ -125,6 +125,7 @@ const TITLE: &str = "Chat room protocol (osilab)";
 
 /// Which line this endpoint sends; the SDU is the line's argument (see each variant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChatCommand {
     /// Client: `JOIN <nick>`; the SDU is the nick.
     Join,

@@ -134,6 +134,7 @@ impl std::str::FromStr for RrType {
 
 /// Query or response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DnsKind {
     /// A resolver's query (RD set, like dig).
     Query,

@@ -4,17 +4,42 @@
 //! syntax), §6 (message body length), §7 (chunked transfer coding); RFC 9110 §5.6.2 (tokens) and
 //! §5.5 (field values).
 //!
-//! [`parse`] is strict: every line ends in CRLF, field names are tokens with no whitespace before
-//! the colon, field values hold no control characters, Content-Length is digits only, and a
-//! message never carries both Content-Length and Transfer-Encoding. It never panics: every index
-//! is checked against the buffer first.
+//! [`Decoder`] reads messages out of a byte stream incrementally: it keeps its place across the
+//! pieces TCP delivers (the line being read, the header section so far, the Content-Length
+//! countdown or the chunked coding's state), so each received byte is examined a bounded number of
+//! times however the stream is cut. [`parse`] is a fresh decoder over one buffer.
+//!
+//! Both are strict: every line ends in CRLF, field names are tokens with no whitespace before the
+//! colon, field values hold no control characters, Content-Length is digits only, and a message
+//! never carries both Content-Length and Transfer-Encoding. They never panic: every index is
+//! checked against the buffer first.
+//!
+//! Everything a receiver holds for one message is bounded: at most [`MAX_EMPTY_LINES`] empty lines
+//! and [`MAX_HEAD`] bytes before the body (the empty lines included), [`MAX_BODY`] bytes of
+//! content, [`MAX_FRAMING`] bytes of chunk framing in at most [`MAX_CHUNKS`] chunks whose size
+//! lines are each at most [`MAX_CHUNK_LINE`] bytes, and a trailer section of at most [`MAX_HEAD`]
+//! bytes: [`MAX_MESSAGE`] bytes on the wire in all.
 
 /// The largest header section (and trailer section) accepted: 64 KiB.
 pub const MAX_HEAD: usize = 64 * 1024;
 /// The largest body accepted: 16 MiB (a bound on what a receiver buffers).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
-/// The longest chunk-size line (size and extensions) accepted.
+/// The longest chunk-size line (size and extensions, without its CRLF) accepted.
 pub const MAX_CHUNK_LINE: usize = 4096;
+/// The most empty lines ignored before a start line. RFC 9112 §2.2 asks a server to ignore at
+/// least one (some clients send a CRLF after a POST's content); more than this is refused, so that
+/// a stream of CRLFs cannot keep a receiver busy forever.
+pub const MAX_EMPTY_LINES: usize = 16;
+/// The most chunks in one chunked body, the last chunk included (each is an `http.chunk_size`
+/// field in the record).
+pub const MAX_CHUNKS: usize = 64 * 1024;
+/// The most bytes of chunk framing in one body: the chunk-size lines with their CRLFs and the CRLF
+/// after each chunk's data. [`MAX_CHUNKS`] chunks of the largest size osilab accepts (7 hex digits)
+/// take 11 bytes each, well inside it; 1-byte chunks with long extensions do not.
+pub const MAX_FRAMING: usize = 1024 * 1024;
+/// The most bytes one message can take on the wire: a head, a body, its chunk framing and a
+/// trailer section, each at its limit.
+pub const MAX_MESSAGE: usize = MAX_HEAD + MAX_BODY + MAX_FRAMING + MAX_HEAD;
 
 /// The first line of a message (RFC 9112 §3, §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,11 +329,6 @@ pub fn emit_response(code: u16, content_type: &str, chunked: Option<usize>, body
     out
 }
 
-/// The position of the first CRLF at or after `from`, if any.
-fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|p| p + from)
-}
-
 /// RFC 9112 §2.2: a bare CR or LF inside the head is not a line ending this parser accepts.
 fn check_line(line: &[u8], at: usize, what: &str) -> Result<(), ParseError> {
     match line.iter().position(|&b| b == b'\r' || b == b'\n') {
@@ -444,24 +464,21 @@ fn parse_field_line(line: &[u8], at: usize) -> Result<FieldLine, ParseError> {
     })
 }
 
-/// The field lines of a section that starts at `from` and ends with the empty line at `end`
-/// (the CRLF CRLF's second CRLF).
-fn parse_fields(buf: &[u8], mut from: usize, end: usize) -> Result<Vec<FieldLine>, ParseError> {
-    let mut out = Vec::new();
-    while from < end {
-        let eol = find_crlf(buf, from).filter(|&e| e <= end).unwrap_or(end);
-        let line = &buf[from..eol];
-        check_line(line, from, "field line")?;
-        out.push(parse_field_line(line, from)?);
-        from = eol + 2;
-    }
-    Ok(out)
-}
-
 /// RFC 9112 §6.3: how long the body is, from the start line and header fields.
 fn framing(start: &StartLine, headers: &[FieldLine]) -> Result<Framing, ParseError> {
     let te: Vec<&FieldLine> = headers.iter().filter(|f| f.is("Transfer-Encoding")).collect();
     let cl: Vec<&FieldLine> = headers.iter().filter(|f| f.is("Content-Length")).collect();
+    let (StartLine::Request { version, .. } | StartLine::Status { version, .. }) = start;
+    if let (Some(t), "HTTP/1.0") = (te.first(), version.as_str()) {
+        // RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; a recipient MUST treat such a
+        // message's framing as faulty, even with a Content-Length.
+        return Err(err(
+            t.at,
+            "message framing",
+            "no Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1: its framing is faulty)",
+            "Transfer-Encoding",
+        ));
+    }
     if let (Some(t), Some(c)) = (te.first(), cl.first()) {
         return Err(err(
             t.at.max(c.at),
@@ -551,198 +568,513 @@ fn check_host(start: &StartLine, headers: &[FieldLine], at: usize) -> Result<(),
     Ok(())
 }
 
-/// RFC 9112 §7.1: the chunked body starting at `from`: chunks, last-chunk, trailer section.
-/// Returns the body, chunk sizes, raw trailer lines, trailer fields and the end offset.
-#[allow(clippy::type_complexity)]
-fn parse_chunked(
-    buf: &[u8],
-    mut from: usize,
-) -> Result<Result<(Vec<u8>, Vec<usize>, Vec<u8>, Vec<FieldLine>, usize), Parsed>, ParseError> {
-    let mut body = Vec::new();
-    let mut sizes = Vec::new();
-    loop {
-        let Some(eol) = find_crlf(buf, from) else {
-            if buf.len() - from > MAX_CHUNK_LINE {
-                return Err(err(from, "chunk-size line", format!("at most {MAX_CHUNK_LINE} bytes"), "more"));
-            }
-            return Ok(Err(Parsed::Incomplete { what: "a chunk-size line", needed: None }));
-        };
-        let line = &buf[from..eol];
-        check_line(line, from, "chunk-size line")?;
-        // chunk-size = 1*HEXDIG; chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
-        let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-        if digits == 0 {
-            let found = line.first().map_or("an empty line".to_string(), |&b| show_byte(b));
-            return Err(err(from, "chunk size", "hexadecimal digits (RFC 9112 §7.1)", found));
-        }
-        let ext = &line[digits..];
-        let ext_start = ext.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-        if ext_start < ext.len() && ext[ext_start] != b';' {
-            return Err(err(
-                from + digits + ext_start,
-                "chunk size",
-                "hexadecimal digits, then chunk extensions after ';' (RFC 9112 §7.1.1)",
-                show_byte(ext[ext_start]),
-            ));
-        }
-        if ext_start == ext.len() && ext_start > 0 {
-            return Err(err(from + digits, "chunk size", "no whitespace without an extension (RFC 9112 §7.1)", "' '"));
-        }
-        if let Some(p) = ext.iter().position(|&b| !is_field_char(b)) {
-            return Err(err(from + digits + p, "chunk extension", "no control characters", show_byte(ext[p])));
-        }
-        let size = std::str::from_utf8(&line[..digits]).ok().and_then(|s| usize::from_str_radix(s, 16).ok());
-        let size = match size {
-            Some(s) if s <= MAX_BODY && body.len() + s <= MAX_BODY => s,
-            _ => {
-                return Err(err(
-                    from,
-                    "chunk size",
-                    format!("a body of at most {MAX_BODY} bytes (osilab's limit)"),
-                    tshark_text(&line[..digits]),
-                ))
-            }
-        };
-        sizes.push(size);
-        from = eol + 2;
-        if size == 0 {
-            break;
-        }
-        let have = buf.len() - from;
-        if have < size + 2 {
-            return Ok(Err(Parsed::Incomplete { what: "the rest of a chunk", needed: Some(size + 2 - have) }));
-        }
-        body.extend_from_slice(&buf[from..from + size]);
-        from += size;
-        if &buf[from..from + 2] != b"\r\n" {
-            return Err(err(
-                from,
-                "chunk data",
-                "CRLF after the chunk's data (RFC 9112 §7.1)",
-                tshark_text(&buf[from..from + 2]),
-            ));
-        }
-        from += 2;
+/// RFC 9110 §6.5.1: fields that cannot be processed after the content, because a recipient needs
+/// them first: message framing, routing, authentication, request modifiers, response controls and
+/// the content's format. A trailer section that carries one is refused (lower-case names).
+const NOT_IN_TRAILERS: &[&str] = &[
+    // Framing (RFC 9112 §6).
+    "content-length",
+    "transfer-encoding",
+    "trailer",
+    // Routing (RFC 9110 §7).
+    "host",
+    // Authentication (RFC 9110 §11).
+    "authorization",
+    "proxy-authorization",
+    "www-authenticate",
+    "proxy-authenticate",
+    // Request modifiers (RFC 9110 §10.1, §13.1, §14.2).
+    "expect",
+    "max-forwards",
+    "te",
+    "range",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "if-range",
+    // Response controls (RFC 9111 §5.2).
+    "cache-control",
+    // The content's format (RFC 9110 §8).
+    "content-type",
+    "content-encoding",
+    "content-range",
+];
+
+/// The line without its CRLF, or the error for a bare CR or LF in it (RFC 9112 §2.2). `line` ends
+/// in LF; `at` is where it starts.
+fn line_content<'a>(line: &'a [u8], at: usize, what: &str) -> Result<&'a [u8], ParseError> {
+    match line {
+        [content @ .., b'\r', b'\n'] => check_line(content, at, what).map(|()| content),
+        // The LF is bare: check_line finds it, or an earlier bare CR.
+        _ => check_line(line, at, what).and(Err(err(at, what, "lines ending in CRLF (RFC 9112 §2.2)", "a bare LF"))),
     }
-    // RFC 9112 §7.1.2: trailer-section = *( field-line CRLF ), then CRLF.
-    let trailer_start = from;
-    if buf.get(from..from + 2) == Some(&b"\r\n"[..]) {
-        return Ok(Ok((body, sizes, Vec::new(), Vec::new(), from + 2)));
-    }
-    let Some(end) = buf.get(from..).and_then(|b| b.windows(4).position(|w| w == b"\r\n\r\n")) else {
-        if buf.len() - from > MAX_HEAD {
-            return Err(err(from, "trailer section", format!("at most {MAX_HEAD} bytes"), "more"));
-        }
-        return Ok(Err(Parsed::Incomplete { what: "the end of the trailer section", needed: None }));
-    };
-    let end = from + end + 2; // the empty line's CRLF
-    if end - trailer_start > MAX_HEAD {
-        return Err(err(
-            from,
-            "trailer section",
-            format!("at most {MAX_HEAD} bytes"),
-            (end - trailer_start).to_string(),
-        ));
-    }
-    let trailers = parse_fields(buf, from, end)?;
-    Ok(Ok((body, sizes, buf[trailer_start..end].to_vec(), trailers, end + 2)))
 }
 
-/// Parse the message at the front of `buf`: a whole [`Message`], [`Parsed::Incomplete`] when more
-/// bytes must come first, or the first syntax error (its offset counted from `buf[0]`).
-pub fn parse(buf: &[u8]) -> Result<Parsed, ParseError> {
-    // RFC 9112 §2.2: empty lines before the start line are skipped.
-    let mut skipped = 0;
-    while buf.get(skipped..skipped + 2) == Some(&b"\r\n"[..]) {
-        skipped += 2;
+/// RFC 9112 §7.1: `chunk-size [ chunk-ext ]` of the line at `at`, for a body of `body` bytes so
+/// far: the chunk's size.
+fn chunk_size(line: &[u8], at: usize, body: usize) -> Result<usize, ParseError> {
+    if line.len() > MAX_CHUNK_LINE {
+        return Err(err(at, "chunk-size line", format!("at most {MAX_CHUNK_LINE} bytes"), line.len().to_string()));
     }
-    let rest = &buf[skipped..];
-    let is_response = rest.starts_with(b"HTTP/");
-    // The start line, checked as soon as it is whole, so that garbage fails early.
-    let Some(first_eol) = find_crlf(buf, skipped) else {
-        if rest.len() > MAX_HEAD {
-            return Err(err(skipped, "header section", format!("at most {MAX_HEAD} bytes"), "more without CRLF CRLF"));
+    // chunk-size = 1*HEXDIG; chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        let found = line.first().map_or("an empty line".to_string(), |&b| show_byte(b));
+        return Err(err(at, "chunk size", "hexadecimal digits (RFC 9112 §7.1)", found));
+    }
+    let ext = &line[digits..];
+    let ext_start = ext.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    if ext_start < ext.len() && ext[ext_start] != b';' {
+        return Err(err(
+            at + digits + ext_start,
+            "chunk size",
+            "hexadecimal digits, then chunk extensions after ';' (RFC 9112 §7.1.1)",
+            show_byte(ext[ext_start]),
+        ));
+    }
+    if ext_start == ext.len() && ext_start > 0 {
+        return Err(err(at + digits, "chunk size", "no whitespace without an extension (RFC 9112 §7.1)", "' '"));
+    }
+    if let Some(p) = ext.iter().position(|&b| !is_field_char(b)) {
+        return Err(err(at + digits + p, "chunk extension", "no control characters", show_byte(ext[p])));
+    }
+    let size = std::str::from_utf8(&line[..digits]).ok().and_then(|s| usize::from_str_radix(s, 16).ok());
+    match size {
+        Some(s) if s <= MAX_BODY && body + s <= MAX_BODY => Ok(s),
+        _ => Err(err(
+            at,
+            "chunk size",
+            format!("a body of at most {MAX_BODY} bytes (osilab's limit)"),
+            tshark_text(&line[..digits]),
+        )),
+    }
+}
+
+/// Where a [`Decoder`] is in a message: the states of RFC 9112 §2.1 (`start-line *( field-line
+/// CRLF ) CRLF [ message-body ]`) and §7.1 (`*chunk last-chunk trailer-section CRLF`). Every state
+/// after the start line carries the message read so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Between messages: empty lines (skipped, RFC 9112 §2.2) or the start line.
+    Start,
+    /// The header section's field lines, up to the empty line.
+    Fields(Box<Message>),
+    /// Content-Length (RFC 9112 §6.3 rule 5): this many bytes of content still to come.
+    Body(Box<Message>, usize),
+    /// Chunked: a chunk-size line.
+    ChunkSize(Box<Message>),
+    /// Chunked: this many bytes of a chunk's data still to come.
+    ChunkData(Box<Message>, usize),
+    /// Chunked: the CRLF after a chunk's data; the first `.2` of its bytes are in `.1`.
+    ChunkEnd(Box<Message>, [u8; 2], usize),
+    /// Chunked: the trailer section after the last chunk (RFC 9112 §7.1.2).
+    Trailer(Box<Message>),
+    /// A response without Content-Length or chunked coding (RFC 9112 §6.3 rule 8): whatever is
+    /// left in the input is its body.
+    UntilClose(Box<Message>),
+}
+
+/// What is still missing when a stream ends inside a message (RFC 9112 §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    /// Bytes of the message received (empty lines before it not counted).
+    pub received: usize,
+    /// The fewest bytes the whole message could have taken: exact for a Content-Length body.
+    pub needed: usize,
+    /// Where the stream ended: "a message whose body needs 100 bytes (40 received)".
+    pub what: String,
+}
+
+/// An incremental HTTP/1.1 message reader: [`Decoder::feed`] it the stream piece by piece. Offsets
+/// in its errors count from the first byte it was fed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoder {
+    phase: Phase,
+    /// The line being read (start line, field line, chunk-size line, trailer line), its LF
+    /// included once it has come.
+    line: Vec<u8>,
+    /// Where `line` starts in the stream.
+    line_at: usize,
+    /// Bytes of the stream consumed.
+    pos: usize,
+    /// Empty lines skipped before the current start line.
+    skipped: usize,
+    /// Where the current message starts in the stream: its first empty line, else its start line.
+    first: usize,
+    /// Bytes of chunk framing so far in the current message.
+    framing: usize,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder at the start of a stream.
+    pub fn new() -> Self {
+        Decoder { phase: Phase::Start, line: Vec::new(), line_at: 0, pos: 0, skipped: 0, first: 0, framing: 0 }
+    }
+
+    /// Forget the message under way (after an error) and wait for a new one; the stream position
+    /// goes on.
+    pub fn reset(&mut self) {
+        *self = Decoder { pos: self.pos, line_at: self.pos, first: self.pos, ..Decoder::new() };
+    }
+
+    /// Bytes consumed since the start of the stream.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes held in the line buffer (at most one line, which the limits bound).
+    pub fn buffered(&self) -> usize {
+        self.line.len()
+    }
+
+    /// Empty lines skipped since the last message (RFC 9112 §2.2).
+    pub fn skipped_lines(&self) -> usize {
+        self.skipped
+    }
+
+    /// True while part of a message has been read (not counting empty lines before it, nor the CR
+    /// of one).
+    pub fn in_message(&self) -> bool {
+        !matches!(self.phase, Phase::Start) || !matches!(self.line.as_slice(), [] | [b'\r'])
+    }
+
+    /// Where the current message began in the stream (its first empty line, else its start
+    /// line), once any of it has come.
+    pub fn message_start(&self) -> Option<usize> {
+        match (&self.phase, self.skipped) {
+            (_, 1..) => Some(self.first),
+            (Phase::Start, _) if self.line.is_empty() => None,
+            (Phase::Start, _) => Some(self.line_at),
+            _ => Some(self.first),
         }
+    }
+
+    /// Bytes of the current message read so far, from its start line on.
+    pub fn received(&self) -> usize {
+        match self.phase {
+            Phase::Start => self.line.len(),
+            _ => self.pos - self.first - 2 * self.skipped,
+        }
+    }
+
+    /// What the stream's end cuts short, or `None` when no message is under way.
+    pub fn cut(&self) -> Option<Cut> {
+        if !self.in_message() {
+            return None;
+        }
+        let received = self.received();
+        let (what, missing) = match &self.phase {
+            Phase::Start => ("a message inside its start line".to_string(), 2),
+            Phase::Fields(_) => ("a message whose header section was not finished (no CRLF CRLF)".to_string(), 2),
+            Phase::Body(m, left) => {
+                let n = m.body.len() + left;
+                (format!("a message whose body needs {n} bytes ({} received)", m.body.len()), *left)
+            }
+            Phase::ChunkSize(m) | Phase::ChunkData(m, _) | Phase::ChunkEnd(m, _, _) => {
+                let missing = match &self.phase {
+                    Phase::ChunkData(_, left) => left + 2,
+                    Phase::ChunkEnd(_, _, got) => 2 - got,
+                    _ => 0,
+                };
+                let what = format!(
+                    "a chunked message whose body needs its last chunk ({} bytes of data in {} chunk(s) received)",
+                    m.body.len(),
+                    m.chunks.len()
+                );
+                (what, missing + 5) // + "0\r\n\r\n"
+            }
+            Phase::Trailer(_) => ("a chunked message inside its trailer section".to_string(), 2),
+            Phase::UntilClose(_) => return None,
+        };
+        Some(Cut { received, needed: received + missing, what })
+    }
+
+    /// What is awaited now.
+    fn waiting(&self) -> Parsed {
+        let (what, needed) = match &self.phase {
+            Phase::Start => ("the end of the start line", None),
+            Phase::Fields(_) => ("the end of the header section (CRLF CRLF)", None),
+            Phase::Body(_, left) => ("the rest of the body", Some(*left)),
+            Phase::ChunkSize(_) => ("a chunk-size line", None),
+            Phase::ChunkData(_, left) => ("the rest of a chunk", Some(left + 2)),
+            Phase::ChunkEnd(_, _, got) => ("the rest of a chunk", Some(2 - got)),
+            Phase::Trailer(_) => ("the end of the trailer section", None),
+            Phase::UntilClose(_) => ("the connection to close", None),
+        };
+        Parsed::Incomplete { what, needed }
+    }
+
+    /// Read from `input` until a message is complete or the input is used up: the bytes consumed
+    /// and the outcome. After an error, [`Decoder::reset`] before feeding more.
+    pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Parsed), ParseError> {
+        let mut i = 0;
+        loop {
+            let rest = &input[i..];
+            match std::mem::replace(&mut self.phase, Phase::Start) {
+                // RFC 9112 §6.3 rule 8: all that is left is body.
+                Phase::UntilClose(mut m) => {
+                    m.body.extend_from_slice(rest);
+                    self.pos += rest.len();
+                    return Ok((input.len(), Parsed::Complete(self.complete(m))));
+                }
+                phase if rest.is_empty() => {
+                    self.phase = phase;
+                    return Ok((i, self.waiting()));
+                }
+                // Content-Length: count down.
+                Phase::Body(mut m, left) => {
+                    let n = left.min(rest.len());
+                    m.body.extend_from_slice(&rest[..n]);
+                    (i, self.pos) = (i + n, self.pos + n);
+                    if n == left {
+                        return Ok((i, Parsed::Complete(self.complete(m))));
+                    }
+                    self.phase = Phase::Body(m, left - n);
+                }
+                // A chunk's data, then its CRLF.
+                Phase::ChunkData(mut m, left) => {
+                    let n = left.min(rest.len());
+                    m.body.extend_from_slice(&rest[..n]);
+                    (i, self.pos) = (i + n, self.pos + n);
+                    self.phase = if n == left { Phase::ChunkEnd(m, [0; 2], 0) } else { Phase::ChunkData(m, left - n) };
+                }
+                Phase::ChunkEnd(m, mut crlf, mut got) => {
+                    while got < 2 && i < input.len() {
+                        crlf[got] = input[i];
+                        (got, i, self.pos) = (got + 1, i + 1, self.pos + 1);
+                    }
+                    if got < 2 {
+                        self.phase = Phase::ChunkEnd(m, crlf, got);
+                        continue;
+                    }
+                    if &crlf != b"\r\n" {
+                        return Err(err(
+                            self.pos - 2,
+                            "chunk data",
+                            "CRLF after the chunk's data (RFC 9112 §7.1)",
+                            tshark_text(&crlf),
+                        ));
+                    }
+                    self.add_framing(2, self.pos - 2)?;
+                    self.phase = Phase::ChunkSize(m);
+                }
+                // The line-by-line parts: start line, header fields, chunk-size lines, trailers.
+                phase => {
+                    self.phase = phase;
+                    if self.line.is_empty() {
+                        // A new line begins here (after a chunk's data, too).
+                        self.line_at = self.pos;
+                    }
+                    let old = self.line.len();
+                    let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |p| p + 1);
+                    self.line.extend_from_slice(&rest[..end]);
+                    (i, self.pos) = (i + end, self.pos + end);
+                    self.check_limits()?;
+                    if self.line.last() != Some(&b'\n') {
+                        self.check_partial_start_line(old)?;
+                        continue;
+                    }
+                    if let Some(m) = self.line_done()? {
+                        return Ok((i, Parsed::Complete(m)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The message is whole: its length, and a fresh start for the next one.
+    fn complete(&mut self, mut m: Box<Message>) -> Message {
+        m.len = self.pos - self.first;
+        self.reset();
+        *m
+    }
+
+    /// Count `n` bytes of chunk framing at `at` against [`MAX_FRAMING`].
+    fn add_framing(&mut self, n: usize, at: usize) -> Result<(), ParseError> {
+        self.framing += n;
+        if self.framing > MAX_FRAMING {
+            return Err(err(
+                at,
+                "chunked body",
+                format!("at most {MAX_FRAMING} bytes of chunk framing (osilab's limit)"),
+                self.framing.to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The limits on what is held, checked whenever the line grows.
+    fn check_limits(&self) -> Result<(), ParseError> {
+        let head = |len: usize, at: usize| {
+            if len > MAX_HEAD {
+                return Err(err(
+                    at,
+                    "header section",
+                    format!("at most {MAX_HEAD} bytes, empty lines before it included (osilab's limit)"),
+                    "more without CRLF CRLF",
+                ));
+            }
+            Ok(())
+        };
+        let whole = self.line.last() == Some(&b'\n');
+        match &self.phase {
+            Phase::Start => head(2 * self.skipped + self.line.len(), self.line_at),
+            Phase::Fields(m) => head(2 * self.skipped + m.head_len + self.line.len(), self.first + 2 * self.skipped),
+            Phase::ChunkSize(_) if !whole && self.line.len() > MAX_CHUNK_LINE => {
+                Err(err(self.line_at, "chunk-size line", format!("at most {MAX_CHUNK_LINE} bytes"), "more"))
+            }
+            Phase::Trailer(m) if m.trailer.len() + self.line.len() > MAX_HEAD => {
+                let at = self.line_at - m.trailer.len();
+                Err(err(at, "trailer section", format!("at most {MAX_HEAD} bytes"), "more"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A start line still without its end is checked as far as it goes, so that garbage fails
+    /// early: printable text, a CR only as its last byte so far. `old` bytes were checked before.
+    fn check_partial_start_line(&self, old: usize) -> Result<(), ParseError> {
+        if !matches!(self.phase, Phase::Start) {
+            return Ok(());
+        }
+        let from = old.saturating_sub(1);
+        let last = self.line.len() - 1;
         let bad = |(i, &b): &(usize, &u8)| match b {
-            b'\r' => i + 1 < rest.len(),
+            b'\r' => *i < last,
             b'\n' => true,
             b => !is_field_char(b),
         };
-        if let Some((p, _)) = rest.iter().enumerate().find(bad) {
-            return Err(err(
-                skipped + p,
-                "start line",
-                "printable text ending in CRLF (RFC 9112 §2.2)",
-                show_byte(rest[p]),
-            ));
-        }
-        return Ok(Parsed::Incomplete { what: "the end of the start line", needed: None });
-    };
-    let line = &buf[skipped..first_eol];
-    check_line(line, skipped, "start line")?;
-    let start = if is_response { parse_status_line(line) } else { parse_request_line(line) }
-        .map_err(|e| ParseError { at: e.at + skipped, ..e })?;
-    // The header section ends with an empty line (CRLF CRLF).
-    let head_end = if buf.get(first_eol..first_eol + 4) == Some(&b"\r\n\r\n"[..]) {
-        Some(first_eol + 2)
-    } else {
-        buf[first_eol..].windows(4).position(|w| w == b"\r\n\r\n").map(|p| first_eol + p + 2)
-    };
-    let Some(head_end) = head_end else {
-        if rest.len() > MAX_HEAD {
-            return Err(err(skipped, "header section", format!("at most {MAX_HEAD} bytes (osilab's limit)"), "more"));
-        }
-        return Ok(Parsed::Incomplete { what: "the end of the header section (CRLF CRLF)", needed: None });
-    };
-    if head_end + 2 - skipped > MAX_HEAD {
-        return Err(err(
-            skipped,
-            "header section",
-            format!("at most {MAX_HEAD} bytes (osilab's limit)"),
-            (head_end + 2 - skipped).to_string(),
-        ));
-    }
-    let headers = parse_fields(buf, first_eol + 2, head_end)?;
-    check_host(&start, &headers, skipped)?;
-    let framing = framing(&start, &headers)?;
-    let body_start = head_end + 2;
-    let head_len = body_start - skipped;
-    let mut m = Message {
-        start,
-        headers,
-        framing,
-        chunks: Vec::new(),
-        trailer: Vec::new(),
-        trailers: Vec::new(),
-        body: Vec::new(),
-        skipped,
-        head_len,
-        len: body_start,
-    };
-    match framing {
-        Framing::Empty => {}
-        Framing::Length(n) => {
-            let have = buf.len() - body_start;
-            if have < n {
-                return Ok(Parsed::Incomplete { what: "the rest of the body", needed: Some(n - have) });
+        match self.line.iter().enumerate().skip(from).find(bad) {
+            Some((p, &b)) => {
+                Err(err(self.line_at + p, "start line", "printable text ending in CRLF (RFC 9112 §2.2)", show_byte(b)))
             }
-            m.body = buf[body_start..body_start + n].to_vec();
-            m.len = body_start + n;
-        }
-        Framing::Chunked => match parse_chunked(buf, body_start)? {
-            Ok((body, chunks, trailer, trailers, end)) => {
-                m.body = body;
-                m.chunks = chunks;
-                m.trailer = trailer;
-                m.trailers = trailers;
-                m.len = end;
-            }
-            Err(incomplete) => return Ok(incomplete),
-        },
-        Framing::UntilClose => {
-            m.body = buf[body_start..].to_vec();
-            m.len = buf.len();
+            None => Ok(()),
         }
     }
-    Ok(Parsed::Complete(m))
+
+    /// A whole line (ending in LF) is in `self.line`: act on it.
+    fn line_done(&mut self) -> Result<Option<Message>, ParseError> {
+        let line = std::mem::take(&mut self.line);
+        let at = self.line_at;
+        let first = self.first;
+        // Field lines' offsets count from the message's first byte.
+        let rebase = |e: ParseError| ParseError { at: e.at + first, ..e };
+        match std::mem::replace(&mut self.phase, Phase::Start) {
+            // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request
+            // line; osilab ignores up to MAX_EMPTY_LINES before either start line.
+            Phase::Start if line == b"\r\n" => {
+                if self.skipped == 0 {
+                    self.first = at;
+                }
+                self.skipped += 1;
+                if self.skipped > MAX_EMPTY_LINES {
+                    return Err(err(
+                        at,
+                        "empty lines before the start line",
+                        format!("at most {MAX_EMPTY_LINES} (RFC 9112 §2.2 asks that at least one be ignored; osilab's limit)"),
+                        format!("{} or more", self.skipped),
+                    ));
+                }
+                Ok(None)
+            }
+            Phase::Start => {
+                if self.skipped == 0 {
+                    self.first = at;
+                }
+                let content = line_content(&line, at, "start line")?;
+                let start = if content.starts_with(b"HTTP/") {
+                    parse_status_line(content)
+                } else {
+                    parse_request_line(content)
+                }
+                .map_err(|e| ParseError { at: e.at + at, ..e })?;
+                self.phase = Phase::Fields(Box::new(Message {
+                    start,
+                    headers: Vec::new(),
+                    framing: Framing::Empty,
+                    chunks: Vec::new(),
+                    trailer: Vec::new(),
+                    trailers: Vec::new(),
+                    body: Vec::new(),
+                    skipped: 2 * self.skipped,
+                    head_len: line.len(),
+                    len: 0,
+                }));
+                Ok(None)
+            }
+            // The empty line ends the header section: the framing decides what follows.
+            Phase::Fields(mut m) if line == b"\r\n" => {
+                m.head_len += 2;
+                check_host(&m.start, &m.headers, m.skipped).map_err(rebase)?;
+                m.framing = framing(&m.start, &m.headers).map_err(rebase)?;
+                self.phase = match m.framing {
+                    Framing::Empty | Framing::Length(0) => return Ok(Some(self.complete(m))),
+                    Framing::Length(n) => Phase::Body(m, n),
+                    Framing::Chunked => Phase::ChunkSize(m),
+                    Framing::UntilClose => Phase::UntilClose(m),
+                };
+                Ok(None)
+            }
+            Phase::Fields(mut m) => {
+                let content = line_content(&line, at, "field line")?;
+                m.headers.push(parse_field_line(content, at - first).map_err(rebase)?);
+                m.head_len += line.len();
+                self.phase = Phase::Fields(m);
+                Ok(None)
+            }
+            Phase::ChunkSize(mut m) => {
+                let content = line_content(&line, at, "chunk-size line")?;
+                let size = chunk_size(content, at, m.body.len())?;
+                if m.chunks.len() >= MAX_CHUNKS {
+                    return Err(err(
+                        at,
+                        "chunked body",
+                        format!("at most {MAX_CHUNKS} chunks (osilab's limit)"),
+                        format!("{} or more", MAX_CHUNKS + 1),
+                    ));
+                }
+                self.add_framing(line.len(), at)?;
+                m.chunks.push(size);
+                self.phase = if size == 0 { Phase::Trailer(m) } else { Phase::ChunkData(m, size) };
+                Ok(None)
+            }
+            // RFC 9112 §7.1.2: trailer-section = *( field-line CRLF ), then the final CRLF.
+            Phase::Trailer(m) if line == b"\r\n" => Ok(Some(self.complete(m))),
+            Phase::Trailer(mut m) => {
+                let content = line_content(&line, at, "field line")?;
+                let f = parse_field_line(content, at - first).map_err(rebase)?;
+                if NOT_IN_TRAILERS.contains(&f.name.to_ascii_lowercase().as_str()) {
+                    return Err(err(
+                        at,
+                        "trailer field",
+                        "no field that frames, routes, authenticates, modifies or describes the message (RFC 9110 §6.5.1)",
+                        tshark_text(f.name.as_bytes()),
+                    ));
+                }
+                m.trailer.extend_from_slice(&line);
+                m.trailers.push(f);
+                self.phase = Phase::Trailer(m);
+                Ok(None)
+            }
+            // Not a line-by-line part: nothing to do (feed only calls this for those).
+            phase => {
+                self.phase = phase;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Parse the message at the front of `buf`: a whole [`Message`], [`Parsed::Incomplete`] when more
+/// bytes must come first, or the first syntax error (its offset counted from `buf[0]`). A response
+/// delimited by the connection's close takes all of `buf` as its body.
+pub fn parse(buf: &[u8]) -> Result<Parsed, ParseError> {
+    Decoder::new().feed(buf).map(|(_, parsed)| parsed)
 }

@@ -5,10 +5,13 @@
 //!
 //! The SDU is the message body (possibly empty). Going down, the application wraps it in a
 //! request or a response ([`message::emit_request`], [`message::emit_response`]). Going up, it
-//! buffers the byte stream TCP delivers until a whole message is there (the header section ends
-//! at CRLF CRLF; the body's length comes from Content-Length or the chunked coding, RFC 9112 §6.3),
-//! parses it strictly ([`message::parse`]) and delivers the body; several messages in one piece
-//! are all delivered, their bodies concatenated, one record each.
+//! reads the byte stream TCP delivers with one [`message::Decoder`] that keeps its place across
+//! pieces (the header section ends at CRLF CRLF; the body's length comes from Content-Length or
+//! the chunked coding, RFC 9112 §6.3), strictly and within bounded memory, and delivers each body
+//! once its message is whole; several messages in one piece are all delivered, their bodies
+//! concatenated, one record each. A response delimited by the connection's close (RFC 9112 §6.3
+//! rule 8) is delivered as it arrives; [`Layer::finish`] records that it ended there, and reports
+//! any other message the end of the stream cut short (RFC 9112 §8).
 //!
 //! Records carry Wireshark's `http.*` fields with the values `tshark -T fields` prints (tshark 4.0),
 //! on the frame whose arrival completed the message, as tshark reports a reassembled message.
@@ -20,11 +23,12 @@ mod tests;
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Pdu, PduName};
 use crate::trace::{Direction, Field, Record};
-use message::{tshark_text, FieldLine, Framing, Message, ParseError, Parsed, StartLine};
+use message::{tshark_text, Decoder, FieldLine, Framing, Message, ParseError, Parsed, StartLine};
 use serde::Serialize;
 
 /// What this endpoint sends; the SDU is always the message body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HttpKind {
     /// A client's request.
     Request {
@@ -58,11 +62,11 @@ pub struct HttpConfig {
 #[derive(Debug, Clone)]
 pub struct HttpApplication {
     cfg: HttpConfig,
-    /// Received bytes not yet part of a whole message.
-    held: Vec<u8>,
+    /// The receiving side's place in the stream: the message under way, parsed so far.
+    rx: Decoder,
     /// A response without Content-Length or chunked coding has begun: everything after it is its
-    /// body, until the connection closes (RFC 9112 §6.3 rule 8).
-    until_close: bool,
+    /// body, until the connection closes (RFC 9112 §6.3 rule 8). The body's bytes so far.
+    until_close: Option<usize>,
 }
 
 const L7: LayerId = LayerId::Application;
@@ -119,7 +123,7 @@ impl HttpApplication {
                 cfg.content_type
             )));
         }
-        Ok(HttpApplication { cfg, held: Vec::new(), until_close: false })
+        Ok(HttpApplication { cfg, rx: Decoder::new(), until_close: None })
     }
 
     /// The whole message for `body`, or a config error when this message may not have content.
@@ -141,6 +145,16 @@ impl HttpApplication {
                         "a {status} response has no content ({} bytes given) (RFC 9110 §6.4.1, §15; RFC 9112 §6.3)",
                         body.len()
                     )));
+                }
+                if let Some(n) = chunked.filter(|_| !message::status_has_no_content(*status)) {
+                    let chunks = body.len().div_ceil(n) + 1;
+                    if chunks > message::MAX_CHUNKS {
+                        return Err(config(format!(
+                            "{} bytes in chunks of {n} make {chunks} chunks, the last included: a receiver takes at most {} (osilab's limit); use larger chunks",
+                            body.len(),
+                            message::MAX_CHUNKS
+                        )));
+                    }
                 }
                 Ok(message::emit_response(*status, ct, *chunked, body))
             }
@@ -341,13 +355,14 @@ fn fields(m: &Message) -> Vec<Field> {
     out
 }
 
-/// The record of one whole message; `at` is where it starts in the data unit the layer handled,
-/// `None` when it began in an earlier piece of the stream (its header is then in another frame).
+/// The record of one whole message; `at` is where its start line is in the data unit the layer
+/// handled, `None` when it began in an earlier piece of the stream (its header is then in another
+/// frame).
 fn record(direction: Direction, m: &Message, at: Option<usize>) -> Record {
     let mut r = Record::new(L7, direction, "http", TITLE, PduName::Data);
     r.summary = summary(m);
     match at {
-        Some(at) => r.header = at + m.skipped..at + m.skipped + m.head_len,
+        Some(at) => r.header = at..at + m.head_len,
         None => r.notes.push(format!(
             "reassembled from several segments: {} bytes of header (start line and fields) arrived in earlier frames",
             m.head_len
@@ -386,9 +401,9 @@ fn record(direction: Direction, m: &Message, at: Option<usize>) -> Record {
 }
 
 impl ParseError {
-    /// The layer error, at frame offset `base + at` when the message sits in one frame.
-    fn into_error(self, base: Option<usize>) -> Error {
-        Error::invalid(L7, PROTO, base.map(|b| b + self.at), self.what, self.expected, self.found)
+    /// The layer error, at frame offset `offset` when it is known.
+    fn into_error(self, offset: Option<usize>) -> Error {
+        Error::invalid(L7, PROTO, offset, self.what, self.expected, self.found)
     }
 }
 
@@ -408,14 +423,15 @@ impl Layer for HttpApplication {
             }
             Err(e) => return Err(config(format!("HTTP built a message it cannot parse: bad {}: {}", e.what, e.found))),
         };
-        cx.trace.push(record(Direction::Down, &m, Some(0)));
+        cx.trace.push(record(Direction::Down, &m, Some(m.skipped)));
         Ok(vec![Pdu { data: Data::Bytes(bytes), meta }])
     }
 
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
         let (bytes, meta) = pdu.into_bytes(L7)?;
-        if self.until_close {
+        if let Some(so_far) = &mut self.until_close {
             // RFC 9112 §6.3 rule 8: the close-delimited body goes on.
+            *so_far += bytes.len();
             let mut r = Record::new(L7, Direction::Up, "http", TITLE, PduName::Data);
             r.summary =
                 format!("Continuation: {} more bytes of a body that runs until the connection closes", bytes.len());
@@ -424,40 +440,48 @@ impl Layer for HttpApplication {
             cx.trace.push(r);
             return Ok(Some(Pdu { data: Data::Bytes(bytes), meta }));
         }
-        let prior = self.held.len();
-        self.held.extend_from_slice(&bytes);
-        let mut pos = 0;
+        // Stream positions from here on: where this piece starts.
+        let piece = self.rx.position();
+        let mut i = 0;
         let mut body = Vec::new();
         let mut complete = 0;
         let mut waiting = None;
-        while pos < self.held.len() {
-            match message::parse(&self.held[pos..]) {
-                Ok(Parsed::Complete(m)) => {
-                    // Where the message starts in this piece, when it starts in it.
-                    let here = pos.checked_sub(prior);
-                    cx.trace.push(record(Direction::Up, &m, here));
+        loop {
+            // Where the message under way began, before this call (`None`: it begins in it).
+            let began = self.rx.message_start();
+            match self.rx.feed(&bytes[i..]) {
+                Ok((n, Parsed::Complete(m))) => {
+                    i += n;
+                    // Where its start line is in this piece, when it is in it.
+                    let head = self.rx.position() - m.len + m.skipped;
+                    cx.trace.push(record(Direction::Up, &m, head.checked_sub(piece)));
                     body.extend_from_slice(&m.body);
-                    pos += m.len;
                     complete += 1;
                     if m.framing == Framing::UntilClose {
-                        self.until_close = true;
+                        self.until_close = Some(m.body.len());
+                        break;
+                    }
+                    if i == bytes.len() {
+                        break;
                     }
                 }
-                Ok(Parsed::Incomplete { what, needed }) => {
-                    waiting = Some((what, needed));
+                Ok((_, Parsed::Incomplete { what, needed })) => {
+                    if self.rx.in_message() {
+                        waiting = Some((what, needed));
+                    }
                     break;
                 }
                 Err(e) => {
                     // Offsets name a byte of this frame only when the message began in it.
-                    let base = pos.checked_sub(prior).map(|p| meta.offset + p);
-                    self.held.clear();
-                    return Err(e.into_error(base));
+                    let here = began.map_or(true, |b| b >= piece);
+                    let offset = e.at.checked_sub(piece).filter(|_| here).map(|p| meta.offset + p);
+                    self.rx.reset();
+                    return Err(e.into_error(offset));
                 }
             }
         }
-        self.held.drain(..pos);
         if let Some((what, needed)) = waiting {
-            let held = self.held.len();
+            let held = self.rx.received();
             let note = match needed {
                 Some(n) => format!("waiting for {n} more bytes ({what}); {held} bytes of the message held"),
                 None => format!("waiting for {what}; {held} bytes of the message held"),
@@ -473,11 +497,54 @@ impl Layer for HttpApplication {
             if let Some(r) = cx.trace.records.last_mut() {
                 r.notes.push(format!("next message: {note}"));
             }
+        } else if complete == 0 && !bytes.is_empty() {
+            // Only empty lines (or the CR of one): read and dropped, nothing is held.
+            let n = self.rx.skipped_lines();
+            let mut r = Record::new(L7, Direction::Up, "http", TITLE, PduName::Data);
+            r.summary = format!("[empty lines] {n} before a start line, ignored");
+            r.overhead = bytes.len();
+            r.notes.push(format!(
+                "RFC 9112 §2.2: empty lines before a start line are ignored (osilab takes at most {}); nothing is held",
+                message::MAX_EMPTY_LINES
+            ));
+            cx.trace.push(r);
+            return Ok(None);
         }
         Ok(Some(Pdu { data: Data::Bytes(body), meta }))
     }
 
     fn holding(&self) -> bool {
-        !self.held.is_empty()
+        self.rx.in_message()
+    }
+
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        if let Some(n) = self.until_close.take() {
+            // RFC 9112 §6.3 rule 8: the close is what ends this body, so it is complete.
+            let mut r = Record::new(L7, Direction::Up, "http", TITLE, PduName::Data);
+            r.summary = format!("End of stream: the body that ran until the connection closed is complete ({n} bytes)");
+            r.notes.push(
+                "no Content-Length and not chunked: the connection's close ends the body (RFC 9112 §6.3 rule 8); its bytes were delivered as they arrived"
+                    .to_string(),
+            );
+            cx.trace.push(r);
+            return Ok(());
+        }
+        let Some(cut) = self.rx.cut() else {
+            self.rx.reset();
+            return Ok(());
+        };
+        self.rx.reset();
+        let what = format!(
+            "message: the connection ended {} bytes into {} (RFC 9112 §8: incomplete message)",
+            cut.received, cut.what
+        );
+        let mut r = Record::new(L7, Direction::Up, "http", TITLE, PduName::Data);
+        r.summary = format!("[incomplete message] the connection ended {} bytes into {}", cut.received, cut.what);
+        r.notes.push(
+            "RFC 9112 §8: a message cut short by the end of the stream is incomplete; nothing of it was delivered"
+                .to_string(),
+        );
+        cx.trace.push(r);
+        Err(Error::truncated(L7, PROTO, None, what, cut.needed, cut.received))
     }
 }

@@ -411,6 +411,9 @@ fn bad_chunks() {
     assert_invalid(&with(b"fffffffffffffffffff\r\n"), n, "chunk size");
     assert_invalid(&with(b"1000001\r\n"), n, "chunk size");
     assert_invalid(&with(b"0\r\nX : y\r\n\r\n"), n + 4, "field line");
+    // Located after earlier chunks too (the line starts after the previous chunk's CRLF).
+    assert_invalid(&with(b"2\r\nhi\r\n3\r\nabc\r\ng\r\n"), n + 15, "chunk size");
+    assert_invalid(&with(b"2\r\nhi\r\n0\r\nX-A: 1\r\nX : y\r\n\r\n"), n + 19, "field line");
 }
 
 #[test]
@@ -443,6 +446,284 @@ fn error_clears_what_is_held() {
     let mut cx = Context::default();
     assert!(rx.decapsulate(piece(b"GET / HTTP/1.1\r\nHost : h\r\n\r\n", 0), &mut cx).is_err());
     assert!(!rx.holding());
+}
+
+// ---- empty lines, bounds, incremental reading --------------------------------------------
+
+/// The kind's `what` of an invalid-content error.
+fn what(e: &Error) -> &str {
+    match &e.kind {
+        ErrorKind::Invalid { what, .. } => what,
+        k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn empty_lines_are_drained_not_held() {
+    let mut rx = request("GET", "/", "h");
+    let mut cx = Context::default();
+    for n in 1..message::MAX_EMPTY_LINES {
+        assert_eq!(rx.decapsulate(piece(b"\r\n", 54), &mut cx).unwrap(), None);
+        assert!(!rx.holding(), "empty lines are not part of a message");
+        assert_eq!(rx.rx.buffered(), 0, "nothing kept of them");
+        assert_eq!(cx.trace.records[n - 1].summary, format!("[empty lines] {n} before a start line, ignored"));
+    }
+    // Half an empty line is not a message either; its LF makes the 16th.
+    assert_eq!(rx.decapsulate(piece(b"\r", 54), &mut cx).unwrap(), None);
+    assert!(!rx.holding());
+    let got =
+        rx.decapsulate(piece(b"\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi", 54), &mut cx).unwrap();
+    assert_eq!(got.unwrap().into_bytes(L7).unwrap().0, b"hi");
+    let r = cx.trace.records.last().unwrap();
+    assert_eq!(r.header.start, 1, "the start line follows the LF in this piece");
+    assert!(r.notes.iter().any(|n| n == "16 empty line(s) before the start line ignored (RFC 9112 §2.2)"), "{r}");
+    assert_eq!(r.overhead, 32 + r.header.len(), "the skipped lines are the message's overhead");
+    // The next message counts afresh.
+    let got = rx.decapsulate(piece(b"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 54), &mut cx).unwrap();
+    assert_eq!(got.unwrap().into_bytes(L7).unwrap().0, b"");
+}
+
+#[test]
+fn too_many_empty_lines_are_refused() {
+    let crlfs = b"\r\n".repeat(message::MAX_EMPTY_LINES + 1);
+    let e = bad(&crlfs);
+    assert_eq!(e.layer, Some(L7), "{e}");
+    assert_eq!(what(&e), "empty lines before the start line");
+    assert_eq!(e.offset, Some(54 + 2 * message::MAX_EMPTY_LINES), "the line one too many");
+    // One at a time, the count goes on across pieces (the offset is gone: the run began earlier).
+    let pieces: Vec<&[u8]> = crlfs.chunks(2).collect();
+    let e = up(&pieces).unwrap_err();
+    assert_eq!((what(&e), e.offset), ("empty lines before the start line", None));
+    assert!(up(&pieces[1..]).is_ok(), "{} are fine", message::MAX_EMPTY_LINES);
+}
+
+#[test]
+fn empty_lines_count_toward_the_head_limit() {
+    let head = |pad: usize| format!("GET / HTTP/1.1\r\nHost: h\r\nX-Pad: {}\r\n\r\n", "a".repeat(pad)).into_bytes();
+    let fixed = head(0).len();
+    let wire = head(message::MAX_HEAD - 20 - fixed);
+    assert_eq!(wire.len(), message::MAX_HEAD - 20);
+    assert!(up(&[&wire]).is_ok());
+    assert!(up(&[&[b"\r\n".repeat(10).as_slice(), &wire].concat()]).is_ok(), "20 bytes of empty lines still fit");
+    let e = up(&[&[b"\r\n".repeat(11).as_slice(), &wire].concat()]).unwrap_err();
+    assert_eq!(what(&e), "header section", "{e}");
+    assert_eq!(e.offset, Some(54 + 22), "located at the start line");
+}
+
+#[test]
+fn decoder_holds_no_more_than_a_line() {
+    // A body at the limit, in TCP-sized pieces: the body is counted down, never buffered twice.
+    let mut wire = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", message::MAX_BODY).into_bytes();
+    let head = wire.len();
+    wire.resize(head + message::MAX_BODY, b'x');
+    let mut d = message::Decoder::new();
+    let mut done = None;
+    for p in wire.chunks(1460) {
+        let (n, parsed) = d.feed(p).unwrap();
+        assert_eq!(n, p.len());
+        assert!(d.buffered() <= 1460);
+        if d.position() > head {
+            assert_eq!(d.buffered(), 0, "no line is held inside the body");
+        }
+        if let Parsed::Complete(m) = parsed {
+            done = Some(m);
+        }
+    }
+    let m = done.expect("complete");
+    assert_eq!((m.body.len(), m.len), (message::MAX_BODY, wire.len()));
+    // Chunked, one byte at a time: only the current line is held, and the outcome is parse's.
+    let (wire, _) = down(&mut response(200, Some(5)), &[b'c'; 4000]);
+    let mut d = message::Decoder::new();
+    let mut done = None;
+    for (i, b) in wire.iter().enumerate() {
+        let (n, parsed) = d.feed(std::slice::from_ref(b)).unwrap();
+        assert_eq!((n, d.position()), (1, i + 1));
+        assert!(d.buffered() <= 100, "at most one line held");
+        if let Parsed::Complete(m) = parsed {
+            done = Some(m);
+        }
+    }
+    assert_eq!(Some(Parsed::Complete(done.unwrap())), parse(&wire).ok());
+}
+
+#[test]
+fn chunk_framing_is_bounded() {
+    let h = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let n = h.len();
+    // A chunk-size line over the limit fails even when its CRLF came with it.
+    let long = [b"1;x=".as_slice(), &vec![b'a'; message::MAX_CHUNK_LINE], b"\r\nz\r\n0\r\n\r\n"].concat();
+    assert_invalid(&[&h[..], &long].concat(), n, "chunk-size line");
+    let ok = [b"1;x=".as_slice(), &vec![b'a'; message::MAX_CHUNK_LINE - 4], b"\r\nz\r\n0\r\n\r\n"].concat();
+    assert_eq!(up(&[&[&h[..], &ok].concat()]).unwrap().0, b"z");
+    // 1-byte chunks with long extensions: the framing allowance runs out, at a located chunk.
+    let one = [b"1;x=".as_slice(), &vec![b'a'; 4000], b"\r\nz\r\n"].concat();
+    let count = message::MAX_FRAMING / one.len() + 1;
+    let e = bad(&[&h[..], &one.repeat(count)].concat());
+    assert_eq!(what(&e), "chunked body", "{e}");
+    assert!(e.to_string().contains("chunk framing"), "{e}");
+    // Where the allowance is crossed: a size line (with its CRLF) or the CRLF after a chunk's data.
+    let (mut framed, mut at, mut crossed) = (0, n, None);
+    while crossed.is_none() {
+        for (len, skip) in [(one.len() - 3, one.len() - 2), (2, 2)] {
+            framed += len;
+            if framed > message::MAX_FRAMING && crossed.is_none() {
+                crossed = Some(at);
+            }
+            at += skip;
+        }
+    }
+    assert_eq!(e.offset, Some(54 + crossed.unwrap()));
+    // Too many chunks, however small their framing.
+    let e = bad(&[&h[..], &b"1\r\nz\r\n".repeat(message::MAX_CHUNKS + 1)].concat());
+    assert_eq!(what(&e), "chunked body", "{e}");
+    assert!(e.to_string().contains(&format!("at most {} chunks", message::MAX_CHUNKS)), "{e}");
+    assert_eq!(e.offset, Some(54 + n + message::MAX_CHUNKS * 6));
+    let wire = [&h[..], &b"1\r\nz\r\n".repeat(message::MAX_CHUNKS - 1), b"0\r\n\r\n"].concat();
+    assert_eq!(up(&[&wire]).unwrap().0.len(), message::MAX_CHUNKS - 1);
+}
+
+#[test]
+fn sending_more_chunks_than_a_receiver_takes_is_a_config_error() {
+    let mut cx = Context::default();
+    let e = response(200, Some(1)).encapsulate(Pdu::bytes(vec![b'a'; message::MAX_CHUNKS]), &mut cx).unwrap_err();
+    assert_eq!(e.layer, Some(L7));
+    assert!(matches!(e.kind, ErrorKind::Config(_)), "{e}");
+    assert!(e.to_string().contains("chunks"), "{e}");
+    let (_, r) = down(&mut response(200, Some(1)), &vec![b'a'; message::MAX_CHUNKS - 1]);
+    assert_eq!(all(&r, "http.chunk_size").len(), message::MAX_CHUNKS);
+}
+
+// ---- the end of the stream ---------------------------------------------------------------
+
+/// Feed `pieces`, then end the stream: finish's outcome and the records.
+fn up_then_end(pieces: &[&[u8]]) -> (Result<()>, Vec<Record>, bool) {
+    let mut rx = request("GET", "/", "h");
+    let mut cx = Context::default();
+    for p in pieces {
+        rx.decapsulate(piece(p, 54), &mut cx).unwrap();
+    }
+    let res = rx.finish(&mut cx);
+    let held = rx.holding();
+    assert!(rx.finish(&mut cx).is_ok(), "a second end finds nothing held");
+    (res, cx.trace.records, held)
+}
+
+fn truncated(res: Result<()>) -> (String, usize, usize) {
+    let e = res.unwrap_err();
+    assert_eq!(e.layer, Some(L7), "{e}");
+    assert_eq!(e.offset, None, "the end of a stream is no byte of a frame");
+    assert!(e.to_string().contains("(RFC 9112 §8: incomplete message)"), "{e}");
+    match e.kind {
+        ErrorKind::Truncated { what, needed, available } => (what, needed, available),
+        k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn finish_with_nothing_held_is_ok() {
+    let (res, recs, _) = up_then_end(&[]);
+    assert!(res.is_ok() && recs.is_empty());
+    let (res, recs, _) = up_then_end(&[b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", b"\r\n\r\n", b"\r"]);
+    assert!(res.is_ok(), "empty lines after a message are no message");
+    assert_eq!(recs.len(), 3);
+}
+
+#[test]
+fn finish_inside_the_head_is_an_error() {
+    let (res, recs, held) = up_then_end(&[b"GET / HTTP/1.1\r\nHost: h\r\n"]);
+    let (what, needed, available) = truncated(res);
+    assert_eq!(
+        what,
+        "message: the connection ended 25 bytes into a message whose header section was not finished (no CRLF CRLF) (RFC 9112 §8: incomplete message)"
+    );
+    assert_eq!((needed, available), (27, 25));
+    assert!(!held, "what was held is dropped");
+    let r = recs.last().unwrap();
+    assert!(r.summary.starts_with("[incomplete message] the connection ended 25 bytes into"), "{r}");
+    assert!(r.fields.is_empty());
+    let (what, ..) = truncated(up_then_end(&[b"GET / HT"]).0);
+    assert!(what.contains("ended 8 bytes into a message inside its start line"), "{what}");
+}
+
+#[test]
+fn finish_short_of_content_length_is_an_error() {
+    let wire = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789";
+    let (res, recs, _) = up_then_end(&[&wire[..20], &wire[20..]]);
+    let (what, needed, available) = truncated(res);
+    assert_eq!(
+        what,
+        format!(
+            "message: the connection ended {} bytes into a message whose body needs 100 bytes (10 received) (RFC 9112 §8: incomplete message)",
+            wire.len()
+        )
+    );
+    assert_eq!((needed, available), (wire.len() + 90, wire.len()));
+    assert!(recs.last().unwrap().summary.contains("whose body needs 100 bytes"));
+}
+
+#[test]
+fn finish_before_the_last_chunk_is_an_error() {
+    let h = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".as_slice();
+    for (tail, missing) in [
+        (&b"5\r\nhel"[..], 2 + 2 + 5),
+        (&b"5\r\nhello"[..], 2 + 5),
+        (&b"5\r\nhello\r\n"[..], 5),
+        (&b"5\r\nhello\r\n1"[..], 5),
+    ] {
+        let wire = [h, tail].concat();
+        let (what, needed, available) = truncated(up_then_end(&[&wire]).0);
+        assert!(what.contains("a chunked message whose body needs its last chunk"), "{what}");
+        assert_eq!((needed, available), (wire.len() + missing, wire.len()), "{what}");
+    }
+    // In the trailer section.
+    let (what, ..) = truncated(up_then_end(&[&[h, b"0\r\nX-Sum: 1\r\n"].concat()]).0);
+    assert!(what.contains("inside its trailer section"), "{what}");
+}
+
+#[test]
+fn finish_ends_a_body_delimited_by_the_close() {
+    let (res, recs, held) = up_then_end(&[b"HTTP/1.1 200 OK\r\n\r\nabc", b"defg"]);
+    assert!(res.is_ok(), "the close is what ends such a body (RFC 9112 §6.3 rule 8)");
+    assert!(!held);
+    assert_eq!(recs.len(), 3);
+    let r = &recs[2];
+    assert_eq!(r.summary, "End of stream: the body that ran until the connection closed is complete (7 bytes)");
+    assert!(r.notes[0].contains("delivered as they arrived"), "{r}");
+}
+
+// ---- strictness --------------------------------------------------------------------------
+
+#[test]
+fn http_1_0_with_transfer_encoding_is_faulty_framing() {
+    for start in ["POST / HTTP/1.0\r\n", "HTTP/1.0 200 OK\r\n"] {
+        let te = format!("{start}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        assert_invalid(te.as_bytes(), start.len(), "message framing");
+        assert!(bad(te.as_bytes()).to_string().contains("RFC 9112 §6.1"));
+        // Even with a Content-Length (RFC 9112 §6.1).
+        let both = format!("{start}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nhi");
+        assert_invalid(both.as_bytes(), start.len() + 19, "message framing");
+        assert!(bad(both.as_bytes()).to_string().contains("HTTP/1.0"));
+        // HTTP/1.0 with Content-Length alone is fine.
+        let ok = format!("{start}Content-Length: 2\r\n\r\nhi");
+        assert_eq!(up(&[ok.as_bytes()]).unwrap().0, b"hi");
+    }
+}
+
+#[test]
+fn framing_and_routing_fields_are_refused_in_trailers() {
+    let h = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n";
+    let n = h.len();
+    for field in
+        ["Content-Length: 2", "transfer-encoding: chunked", "Host: h", "Content-Type: text/plain", "Trailer: X"]
+    {
+        let wire = [&h[..], b"X-Sum: 1\r\n", field.as_bytes(), b"\r\n\r\n"].concat();
+        assert_invalid(&wire, n + 10, "trailer field");
+        assert!(bad(&wire).to_string().contains("RFC 9110 §6.5.1"), "{field}");
+    }
+    let ok = [&h[..], b"X-Sum: 1\r\nServer-Timing: a\r\n\r\n"].concat();
+    let (body, recs) = up(&[&ok]).unwrap();
+    assert_eq!(body, b"hi");
+    assert_eq!(text(&recs[0], "http.chunked_trailer_part"), "X-Sum: 1\\r\\nServer-Timing: a\\r\\n");
 }
 
 // ---- configuration -----------------------------------------------------------------------
@@ -575,6 +856,34 @@ proptest! {
         let cut = cut.index(bytes.len() + 1);
         let _ = up(&[&bytes[..cut], &bytes[cut..]]);
         let _ = parse(&bytes);
+    }
+
+    #[test]
+    fn how_the_stream_is_cut_changes_nothing(
+        body in body(),
+        chunk in prop::option::of(1usize..50),
+        flip in prop::option::of((any::<prop::sample::Index>(), any::<u8>())),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let (mut wire, _) = down(&mut response(200, chunk), &body);
+        wire.extend_from_slice(&down(&mut request("POST", "/next", "h"), b"second").0);
+        if let Some((i, b)) = flip {
+            let i = i.index(wire.len());
+            wire[i] = b;
+        }
+        let mut at: Vec<usize> = cuts.iter().map(|c| c.index(wire.len() + 1)).collect();
+        at.extend([0, wire.len()]);
+        at.sort_unstable();
+        let pieces: Vec<&[u8]> = at.windows(2).map(|w| &wire[w[0]..w[1]]).collect();
+        let whole = up(&[&wire]);
+        let cut = up(&pieces);
+        prop_assert_eq!(whole.is_ok(), cut.is_ok(), "{:?} / {:?}", whole.as_ref().err(), cut.as_ref().err());
+        if let (Ok((b1, r1)), Ok((b2, r2))) = (whole, cut) {
+            prop_assert_eq!(b1, b2);
+            let f1: Vec<_> = r1.iter().filter(|r| !r.fields.is_empty()).map(|r| &r.fields).collect();
+            let f2: Vec<_> = r2.iter().filter(|r| !r.fields.is_empty()).map(|r| &r.fields).collect();
+            prop_assert_eq!(f1, f2);
+        }
     }
 
     #[test]
