@@ -287,19 +287,7 @@ impl StackConfig {
 
     /// "TCP 192.0.2.1:51000 → 192.0.2.2:3000": the dialogue's 5-tuple.
     pub fn dialogue(&self) -> String {
-        let proto = match self.transport {
-            TransportKind::Tcp => "TCP",
-            TransportKind::Udp => "UDP",
-            TransportKind::Icmp => "ICMP",
-        };
-        if self.transport == TransportKind::Icmp {
-            return format!("{proto} {} → {}", self.local.ip, self.remote.ip);
-        }
-        let ep = |ip: IpAddr, port: u16| match ip {
-            IpAddr::V4(a) => format!("{a}:{port}"),
-            IpAddr::V6(a) => format!("[{a}]:{port}"),
-        };
-        format!("{proto} {} → {}", ep(self.local.ip, self.local.port), ep(self.remote.ip, self.remote.port))
+        format!("{} {} → {}", self.transport.name(), self.endpoint_name(&self.local), self.endpoint_name(&self.remote))
     }
 }
 

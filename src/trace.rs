@@ -15,6 +15,34 @@ use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+/// Bytes as lower-case hex, two digits each and no separators, as `tshark -T fields` prints bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The first `max` bytes as hex, and how many there are in all when that is not all of them.
+pub fn hex_preview(bytes: &[u8], max: usize) -> String {
+    if bytes.len() > max {
+        format!("{}… ({} bytes in all)", hex(&bytes[..max]), bytes.len())
+    } else {
+        hex(bytes)
+    }
+}
+
+/// A character as errors name it: `'€' (U+20AC)`, or just `U+0009` for one that does not print
+/// (a control character or white space, which quoted would say nothing).
+pub fn char_name(c: char) -> String {
+    if c.is_control() || c.is_whitespace() {
+        format!("U+{:04X}", u32::from(c))
+    } else {
+        format!("{c:?} (U+{:04X})", u32::from(c))
+    }
+}
+
 /// Going down the stack (sending) or up (receiving).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,7 +84,7 @@ impl fmt::Display for Value {
             Value::Mac(m) => write!(f, "{m}"),
             Value::Ipv4(a) => write!(f, "{a}"),
             Value::Ipv6(a) => write!(f, "{a}"),
-            Value::Bytes(b) => b.iter().try_for_each(|x| write!(f, "{x:02x}")),
+            Value::Bytes(b) => f.write_str(&hex(b)),
             Value::Text(t) => f.write_str(t),
         }
     }

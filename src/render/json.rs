@@ -2,6 +2,7 @@
 //! names, the frames in hex, and the result.
 
 use crate::stack::Exchange;
+use crate::trace::hex;
 use serde_json::json as j;
 
 /// Render as pretty-printed JSON.
@@ -17,14 +18,14 @@ pub fn json(x: &Exchange) -> String {
                 "len": f.bytes.len(),
                 "start": f.signal.start.to_string(),
                 "symbols": f.signal.symbols.len(),
-                "bytes": f.bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                "bytes": hex(&f.bytes),
             })
         })
         .collect();
     let v = j!({
         "config": x.config,
         "message": String::from_utf8_lossy(&x.message),
-        "message_hex": x.message.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "message_hex": hex(&x.message),
         "message_len": x.message.len(),
         "arp": x.arp.as_ref().map(|a| j!({
             "request_down": a.request.trace.records,
@@ -37,7 +38,7 @@ pub fn json(x: &Exchange) -> String {
         "frames": frames,
         "up": x.received.trace.records,
         "delivered": String::from_utf8_lossy(&x.received.delivered),
-        "delivered_hex": x.received.delivered.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "delivered_hex": hex(&x.received.delivered),
         "delivered_len": x.received.delivered.len(),
         "intact": x.delivered_intact(),
         "error": x.received.error.as_ref().map(|e| e.to_string()),

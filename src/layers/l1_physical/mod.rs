@@ -257,8 +257,7 @@ fn head_fields(r: &mut Record, code: LineCode, rate: BitRate) {
 
 /// Preamble, SFD and the timing fields, in wire order.
 fn frame_fields(r: &mut Record, preamble: &[u8], sfd: u8, start: Instant, t: &Timing, symbols: usize, code: LineCode) {
-    let hex: String = preamble.iter().map(|b| format!("{b:02x}")).collect();
-    r.fields.push(Field::new("phy.preamble", "Preamble", Value::Bytes(preamble.to_vec())).shown(hex));
+    r.fields.push(Field::new("phy.preamble", "Preamble", Value::Bytes(preamble.to_vec())));
     r.fields.push(Field::hex("phy.sfd", "Start frame delimiter", sfd, 2));
     r.fields.push(Field::uint("phy.bits", "Bits on the wire", t.bits));
     r.fields.push(Field::uint("phy.symbols", "Symbols", symbols as u64));

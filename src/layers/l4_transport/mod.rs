@@ -49,6 +49,17 @@ pub enum TransportKind {
     Icmp,
 }
 
+impl TransportKind {
+    /// "TCP", "UDP" or "ICMP".
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Tcp => "TCP",
+            TransportKind::Udp => "UDP",
+            TransportKind::Icmp => "ICMP",
+        }
+    }
+}
+
 /// The TCP connection state a data segment is sent in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TcpParams {

@@ -130,11 +130,7 @@ impl SocketSession {
     fn record(&self, direction: Direction, len: usize, opening: bool) -> Record {
         let sending = direction == Direction::Down;
         let role = if sending { self.cfg.sender_role } else { self.cfg.sender_role.other() };
-        let proto = match self.cfg.transport {
-            TransportKind::Tcp => "TCP",
-            TransportKind::Udp => "UDP",
-            TransportKind::Icmp => "ICMP",
-        };
+        let proto = self.cfg.transport.name();
         let (from, to) =
             if sending { (&self.cfg.local, &self.cfg.remote) } else { (&self.cfg.remote, &self.cfg.local) };
         let mut r =

@@ -32,7 +32,7 @@ pub use tls::{derive_direction_keys, hkdf_expand_label, open_record, seal_record
 
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Part, Pdu, PduName};
-use crate::trace::{Check, Direction, Field, Record, Value};
+use crate::trace::{hex_preview, Check, Direction, Field, Record, Value};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -104,7 +104,7 @@ impl fmt::Debug for PresentationConfig {
             .field("key", &self.key.map(|_| "<redacted>"))
             .field("local", &self.local)
             .field("remote", &self.remote)
-            .field("context", &hex_preview(&self.context))
+            .field("context", &hex_preview(&self.context, 32))
             .finish()
     }
 }
@@ -483,16 +483,6 @@ fn compression_fields(r: &mut Record, c: Compression, before: usize, after: usiz
     );
 }
 
-/// Hex, cut at 32 bytes with the rest counted.
-fn hex_preview(b: &[u8]) -> String {
-    let head: String = b.iter().take(32).map(|x| format!("{x:02x}")).collect();
-    if b.len() > 32 {
-        format!("{head}… ({} bytes)", b.len())
-    } else {
-        head
-    }
-}
-
 /// The record of one TLS record (`wire`: header + encrypted_record) carrying `content` bytes.
 /// `nonce`: its per-record nonce (RFC 8446 §5.3).
 fn tls_record(direction: Direction, wire: &[u8], content: usize, seq: u64, nonce: [u8; 12]) -> Record {
@@ -520,13 +510,13 @@ fn tls_record(direction: Direction, wire: &[u8], content: usize, seq: u64, nonce
     let encrypted = wire.get(tls::HEADER_LEN..).unwrap_or_default();
     r.fields.push(
         Field::new("tls.app_data", "Encrypted Application Data", Value::Bytes(encrypted.to_vec()))
-            .shown(hex_preview(encrypted)),
+            .shown(hex_preview(encrypted, 32)),
     );
     r.fields.push(Field::text("presentation.cipher", "Cipher", tls::CIPHER).shown("ChaCha20-Poly1305 (RFC 8439)"));
     r.fields.push(Field::uint("presentation.record_seq", "Record sequence number", seq));
     r.fields.push(
         Field::new("presentation.nonce", "Nonce", Value::Bytes(nonce.to_vec()))
-            .shown(format!("{} (IV XOR sequence number, RFC 8446 §5.3)", hex_preview(&nonce))),
+            .shown(format!("{} (IV XOR sequence number, RFC 8446 §5.3)", hex_preview(&nonce, 32))),
     );
     r.fields.push(Field::uint("presentation.size_before", "Size before", before as u64));
     r.fields.push(Field::uint("presentation.size_after", "Size after", after as u64));

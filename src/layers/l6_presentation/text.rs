@@ -61,11 +61,6 @@ impl TextEncoding {
     }
 }
 
-/// `'€' (U+20AC)`.
-pub fn describe(c: char) -> String {
-    format!("{c:?} (U+{:04X})", u32::from(c))
-}
-
 /// UTF-16 big-endian (RFC 2781 §2, §3.1): each character as one big-endian code unit, or above
 /// U+FFFF as a surrogate pair (§2.1); with `bom`, the byte order mark FE FF first (§3.2), which
 /// makes it text labelled "UTF-16" (§4.3), not "UTF-16BE" (§3.3: no mark).
@@ -93,7 +88,7 @@ pub fn encode_latin1(text: &str) -> Result<Vec<u8>> {
                     None,
                     format!("character {i} of the text"),
                     "U+0000..=U+00FF",
-                    format!("{} cannot be represented in ISO-8859-1", describe(c)),
+                    format!("{} cannot be represented in ISO-8859-1", crate::trace::char_name(c)),
                 )
             })
         })

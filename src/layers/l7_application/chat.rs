@@ -319,17 +319,8 @@ fn control(at: usize, c: char, what: &str) -> Bad {
             at,
             what,
             "no control characters (U+0000–U+001F, U+007F) inside a line",
-            format!("control character {}", show_char(c)),
+            format!("control character {}", crate::trace::char_name(c)),
         )
-    }
-}
-
-/// A character for errors: `'a'` for what prints, `U+0009` for what does not.
-fn show_char(c: char) -> String {
-    if is_control(c) || c.is_whitespace() {
-        format!("U+{:04X}", u32::from(c))
-    } else {
-        format!("{c:?} (U+{:04X})", u32::from(c))
     }
 }
 
@@ -437,7 +428,7 @@ fn check_nick(nick: &str, at: usize) -> std::result::Result<&str, Bad> {
             at + i,
             "nick",
             "one word: no space or other whitespace",
-            format!("{} inside {}", show_char(c), preview(nick.as_bytes())),
+            format!("{} inside {}", crate::trace::char_name(c), preview(nick.as_bytes())),
         ));
     }
     if nick.len() > MAX_NICK {

@@ -37,14 +37,7 @@ pub fn preview(bytes: &[u8]) -> String {
                 format!("{head:?}")
             }
         }
-        Err(_) => {
-            let head: String = bytes.iter().take(MAX / 2).map(|b| format!("{b:02x}")).collect();
-            if bytes.len() > MAX / 2 {
-                format!("{head}… ({} more bytes)", bytes.len() - MAX / 2)
-            } else {
-                head
-            }
-        }
+        Err(_) => crate::trace::hex_preview(bytes, MAX / 2),
     }
 }
 

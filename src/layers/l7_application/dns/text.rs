@@ -18,7 +18,6 @@ use super::name::{Name, PROTO};
 use super::{DnsKind, RrType};
 use crate::error::{Error, Result};
 use crate::layer::LayerId;
-use std::fmt::Write as _;
 
 /// The canonical line of a question.
 pub fn question_line(q: &Question) -> String {
@@ -33,11 +32,7 @@ pub fn rdata_text(r: &RData) -> String {
         RData::Cname(n) => n.to_text(),
         RData::Other { data, .. } if data.is_empty() => "\\# 0".into(),
         RData::Other { data, .. } => {
-            let mut s = format!("\\# {} ", data.len());
-            for b in data {
-                let _ = write!(s, "{b:02x}");
-            }
-            s
+            format!("\\# {} {}", data.len(), crate::trace::hex(data))
         }
     }
 }
