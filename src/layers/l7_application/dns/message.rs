@@ -112,6 +112,18 @@ impl<'a> HeaderView<'a> {
     pub fn arcount(&self) -> u16 {
         be16(self.b, field::ARCOUNT)
     }
+
+    /// The header as a value.
+    pub fn header(&self) -> Header {
+        Header {
+            id: self.id(),
+            flags: self.flags(),
+            qdcount: self.qdcount(),
+            ancount: self.ancount(),
+            nscount: self.nscount(),
+            arcount: self.arcount(),
+        }
+    }
 }
 
 /// The header's values.
@@ -299,14 +311,7 @@ impl Message {
                 format!("{} bytes", b.len()),
             ));
         }
-        let header = Header {
-            id: v.id(),
-            flags: v.flags(),
-            qdcount: v.qdcount(),
-            ancount: v.ancount(),
-            nscount: v.nscount(),
-            arcount: v.arcount(),
-        };
+        let header = v.header();
         let f = header.flags;
         // RFC 1035 §4.1.1: OPCODE 0 is a standard query, the only kind this application speaks.
         let opcode = (f & flags::OPCODE) >> 11;

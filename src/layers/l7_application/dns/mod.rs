@@ -514,14 +514,7 @@ fn failed(bytes: &[u8], e: &Error) -> Record {
     let mut r = Record::new(LayerId::Application, Direction::Up, "dns", "Domain Name System", PduName::Data);
     r.summary = format!("malformed DNS message ({} bytes)", bytes.len());
     if let Ok(v) = HeaderView::new(bytes, 0) {
-        let h = Header {
-            id: v.id(),
-            flags: v.flags(),
-            qdcount: v.qdcount(),
-            ancount: v.ancount(),
-            nscount: v.nscount(),
-            arcount: v.arcount(),
-        };
+        let h = v.header();
         r.title = title(h.flags & flags::QR != 0).into();
         r.header = 0..HEADER_LEN;
         r.payload_len = bytes.len() - HEADER_LEN;
