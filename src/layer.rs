@@ -152,6 +152,13 @@ pub struct Meta {
     pub dst_mac: Option<crate::addr::MacAddr>,
     /// Which of several PDUs one SDU became.
     pub part: Option<Part>,
+    /// The transport's source port (set by L4 going up, for an application chosen by port).
+    pub src_port: Option<u16>,
+    /// The transport's destination port.
+    pub dst_port: Option<u16>,
+    /// On the way up in a capture: which conversation the data belongs to, numbered from 0 in
+    /// order of first appearance per transport, as Wireshark's `tcp.stream` / `udp.stream`.
+    pub stream: Option<u32>,
     /// On the way up: the bytes no longer sit at `offset` in the frame (they were decrypted,
     /// decompressed or re-encoded), so an error in them names no byte of the frame.
     pub detached: bool,

@@ -179,6 +179,113 @@ impl Check {
     }
 }
 
+/// How serious an expert item is: Wireshark's expert severities (`_ws.expert.severity`), lowest
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Usual workflow (a SYN, a connection refused by the peer).
+    Chat,
+    /// Notable but normal (a retransmission, a reassembled PDU).
+    Note,
+    /// Unusual: possibly a problem (a bad checksum, an unknown protocol).
+    Warning,
+    /// A serious problem: malformed or truncated data.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Chat => "Chat",
+            Severity::Note => "Note",
+            Severity::Warning => "Warning",
+            Severity::Error => "Error",
+        })
+    }
+}
+
+/// What an expert item is about: Wireshark's expert groups (`_ws.expert.group`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Group {
+    /// A checksum or CRC did not verify.
+    Checksum,
+    /// Sequence numbers: a gap, a retransmission, data out of order.
+    Sequence,
+    /// A response's code (an HTTP or DNS error, an ICMP error).
+    Response,
+    /// A request's code.
+    Request,
+    /// Data that was not dissected (an unknown EtherType or protocol).
+    Undecoded,
+    /// Reassembly of fragments or of a stream.
+    Reassemble,
+    /// Malformed or truncated data.
+    Malformed,
+    /// A protocol rule broken or a value out of range.
+    Protocol,
+}
+
+impl fmt::Display for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Group::Checksum => "Checksum",
+            Group::Sequence => "Sequence",
+            Group::Response => "Response",
+            Group::Request => "Request",
+            Group::Undecoded => "Undecoded",
+            Group::Reassemble => "Reassemble",
+            Group::Malformed => "Malformed",
+            Group::Protocol => "Protocol",
+        })
+    }
+}
+
+/// One expert item, as Wireshark's expert info reports it: a capture (`osilab dissect`) records
+/// what a host would refuse, and goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expert {
+    /// How serious.
+    pub severity: Severity,
+    /// About what.
+    pub group: Group,
+    /// What was found, naming the field and values ("Bad checksum [should be 0x1c46]").
+    pub message: String,
+    /// The byte of the frame it is about, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
+}
+
+impl Expert {
+    /// An expert item.
+    pub fn new(severity: Severity, group: Group, message: impl Into<String>, offset: impl Into<Option<usize>>) -> Self {
+        Expert { severity, group, message: message.into(), offset: offset.into() }
+    }
+
+    /// The item for an error that stopped a layer: truncated data is Malformed, a checksum is a
+    /// Checksum problem, anything else a Protocol one; all of severity Error.
+    pub fn from_error(e: &crate::error::Error) -> Self {
+        use crate::error::ErrorKind;
+        let group = match e.kind {
+            ErrorKind::Truncated { .. } => Group::Malformed,
+            ErrorKind::Checksum { .. } => Group::Checksum,
+            _ => Group::Protocol,
+        };
+        Expert::new(Severity::Error, group, e.to_string(), e.offset)
+    }
+}
+
+impl fmt::Display for Expert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[Expert Info ({}/{}): {}", self.severity, self.group, self.message)?;
+        if let Some(o) = self.offset {
+            write!(f, " (byte {o})")?;
+        }
+        f.write_str("]")
+    }
+}
+
 fn ser_range<S: Serializer>(r: &Range<usize>, s: S) -> Result<S::Ok, S::Error> {
     [r.start, r.end].serialize(s)
 }
@@ -222,6 +329,9 @@ pub struct Record {
     pub checks: Vec<Check>,
     /// Anything else worth saying (a fragment held for reassembly, a merged layer).
     pub notes: Vec<String>,
+    /// Expert items (a capture's failed checks, malformed data): see [`Expert`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expert: Vec<Expert>,
     /// On the receive path, which frame (1-based) this record was made from, filled in by the stack.
     pub frame: Option<usize>,
     /// On the receive path, the offset of this layer's PDU inside that frame, filled in by the stack
@@ -247,6 +357,7 @@ impl Record {
             fields: Vec::new(),
             checks: Vec::new(),
             notes: Vec::new(),
+            expert: Vec::new(),
             frame: None,
             at: None,
         }
@@ -321,6 +432,9 @@ impl fmt::Display for Record {
         }
         for n in &self.notes {
             writeln!(f, "    note: {n}")?;
+        }
+        for e in &self.expert {
+            writeln!(f, "    {e}")?;
         }
         Ok(())
     }
