@@ -53,6 +53,7 @@
 //! fail only by returning an [`Error`] that names the layer and byte offset.
 
 pub mod addr;
+pub mod capture;
 pub mod cli;
 pub mod error;
 pub mod layer;

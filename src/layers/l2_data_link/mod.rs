@@ -21,6 +21,7 @@
 
 pub mod arp;
 pub mod frame;
+pub mod sll;
 #[cfg(test)]
 mod tests;
 
