@@ -73,6 +73,9 @@ pub struct NetworkConfig {
     pub echo: Option<EchoConfig>,
     /// Accept packets addressed to any host (a capture).
     pub promiscuous: bool,
+    /// Capture mode (`osilab dissect`): an analyzer, not a host; implies `promiscuous`. See
+    /// [`capture`] for what changes on the way up.
+    pub capture: bool,
 }
 
 /// RFC 791 ("Every internet module must be able to forward a datagram of 68 octets without
