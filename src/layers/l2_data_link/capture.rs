@@ -7,7 +7,8 @@
 //! minimum or maximum length and no destination address. It reads, as Wireshark does:
 //!
 //! - the Ethernet II header (IEEE 802.3 §3.1.1), and any number of 802.1Q tags (IEEE 802.1Q
-//!   §9.6; at most [`MAX_TAGS`]), each its own `vlan` record;
+//!   §9.6; at most [`MAX_TAGS`]), each its own record: `vlan` for a C-tag (TPID 0x8100),
+//!   `ieee8021ad` for an S-tag (TPID 0x88a8, IEEE 802.1Q §9.5 "Q-in-Q"), as tshark names them;
 //! - a length/type field of at most 1500 as an IEEE 802.3 length (§3.2.6): the `eth` record
 //!   titled "IEEE 802.3 Ethernet" shows `eth.len` (`vlan.len` after a tag), the payload is that
 //!   many bytes, passed up with `meta.ethertype` set to the length and an expert item saying LLC
@@ -33,6 +34,8 @@ use crate::trace::{Direction, Expert, Field, Group, Record, Severity};
 /// At most this many stacked 802.1Q tags are read (tshark reads them without a bound; real
 /// frames carry one or two).
 pub const MAX_TAGS: usize = 8;
+/// IEEE 802.1Q §9.5: the TPID of a service (S-)tag.
+pub const S_TPID: u16 = 0x88a8;
 /// IEEE 802.3 §3.2.6: the largest length value (the MAC client data of a basic frame).
 pub const MAX_LENGTH: u16 = 1500;
 
@@ -81,11 +84,12 @@ pub(super) fn decapsulate(frame: Vec<u8>, meta: Meta, cx: &mut Context) -> Resul
     let outer = u16::from_be_bytes([head[12], head[13]]);
 
     // IEEE 802.1Q §9.5: a TPID of 0x8100 means a tag follows, and after it another length/type.
-    let mut tags: Vec<(VlanTag, u16)> = Vec::new();
+    let mut tags: Vec<(VlanTag, u16, bool)> = Vec::new();
     let mut pos = HEADER_LEN;
     let mut ty = outer;
     let mut cut_tag = None;
-    while ty == TPID && tags.len() < MAX_TAGS {
+    while (ty == TPID || ty == S_TPID) && tags.len() < MAX_TAGS {
+        let service = ty == S_TPID;
         let Some(tag) = frame.get(pos..pos + VLAN_TAG_LEN) else {
             cut_tag =
                 Some(Error::truncated(LayerId::DataLink, PROTO, base + len, "802.1Q tag", pos + VLAN_TAG_LEN, len));
@@ -93,7 +97,7 @@ pub(super) fn decapsulate(frame: Vec<u8>, meta: Meta, cx: &mut Context) -> Resul
         };
         let tci = u16::from_be_bytes([tag[0], tag[1]]);
         ty = u16::from_be_bytes([tag[2], tag[3]]);
-        tags.push((VlanTag::from_tci(tci), ty));
+        tags.push((VlanTag::from_tci(tci), ty, service));
         pos += VLAN_TAG_LEN;
     }
     let hlen = pos;
@@ -136,8 +140,12 @@ pub(super) fn decapsulate(frame: Vec<u8>, meta: Meta, cx: &mut Context) -> Resul
 
     // One record per tag, each at its own 4 bytes; the last says what follows the tags.
     let mut vlans = Vec::with_capacity(tags.len());
-    for (i, (tag, inner)) in tags.iter().enumerate() {
-        let mut r = vlan_record(Direction::Up, *tag, *inner, payload_len);
+    for (i, (tag, inner, service)) in tags.iter().enumerate() {
+        let mut r = if *service {
+            s_tag_record(*tag, *inner, payload_len)
+        } else {
+            vlan_record(Direction::Up, *tag, *inner, payload_len)
+        };
         let at = HEADER_LEN + i * VLAN_TAG_LEN;
         r.header = at..at + VLAN_TAG_LEN;
         if let LenType::Length(l) = LenType::of(*inner) {
@@ -203,4 +211,26 @@ pub(super) fn decapsulate(frame: Vec<u8>, meta: Meta, cx: &mut Context) -> Resul
     let bytes = frame.get(payload).unwrap_or_default().to_vec();
     let meta = Meta { offset: base + hlen, ethertype: Some(lentype.value()), dst_mac: None, ..meta };
     Ok(Some(Pdu { data: Data::Bytes(bytes), meta }))
+}
+
+/// tshark's record for an 802.1ad service tag: "IEEE 802.1ad, ID: 7", with `ieee8021ad.priority`,
+/// `.dei`, `.id` and the type after it, which tshark files under `ieee8021ah.etype`.
+fn s_tag_record(tag: VlanTag, ethertype: u16, payload_len: usize) -> Record {
+    let mut r = Record::new(
+        LayerId::DataLink,
+        Direction::Up,
+        "ieee8021ad",
+        format!("IEEE 802.1ad, ID: {}", tag.id),
+        PduName::Frame,
+    );
+    r.summary = format!("S-VLAN {}, priority {}", tag.id, tag.pcp);
+    r.payload_len = payload_len;
+    r.fields = vec![
+        Field::uint("ieee8021ad.priority", "Priority", tag.pcp),
+        Field::uint("ieee8021ad.dei", "DEI", u8::from(tag.dei)),
+        Field::uint("ieee8021ad.id", "ID", tag.id),
+        Field::hex("ieee8021ah.etype", "Type", ethertype, 4).shown(ethertype_shown(ethertype)),
+    ];
+    r.notes.push("the tag's 4 bytes are counted in the Ethernet record's header and overhead".into());
+    r
 }
