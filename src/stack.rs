@@ -369,7 +369,13 @@ impl Stack {
             ts_recent: 0,
         };
         let echo = (cfg.transport == TransportKind::Icmp).then_some(EchoConfig { id: d.echo_id, seq: 1 });
-        let link = DataLinkConfig { local: cfg.local.mac, remote: cfg.remote.mac, vlan: cfg.vlan, promiscuous: false };
+        let link = DataLinkConfig {
+            local: cfg.local.mac,
+            remote: cfg.remote.mac,
+            vlan: cfg.vlan,
+            promiscuous: false,
+            capture: false,
+        };
         link.validate()?;
         let phy =
             PhysicalConfig { code: cfg.line_code, rate: cfg.rate, bit_error_rate: cfg.bit_error_rate, seed: cfg.seed };
@@ -421,6 +427,7 @@ impl Stack {
                 ident: d.ip_ident,
                 echo,
                 promiscuous: false,
+                capture: false,
             })?),
             Box::new(DataLink::new(link)),
             Box::new(Physical::new(phy)),

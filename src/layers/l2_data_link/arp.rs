@@ -291,3 +291,216 @@ impl ArpPacket {
         ]
     }
 }
+
+/// An ARP packet as a capture shows it (capture mode): any hardware and protocol type, sizes
+/// and opcode, read as Wireshark's ARP dissector reads them (RFC 826 "Packet format": the
+/// address fields are ar$hln and ar$pln bytes long), so that RARP (RFC 903), InARP (RFC 2390)
+/// and non-Ethernet hardware types show their fields instead of being refused as a host would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedArp {
+    /// ar$hrd.
+    pub htype: u16,
+    /// ar$pro.
+    pub ptype: u16,
+    /// ar$op.
+    pub operation: ArpOp,
+    /// ar$sha (ar$hln bytes).
+    pub sha: Vec<u8>,
+    /// ar$spa (ar$pln bytes).
+    pub spa: Vec<u8>,
+    /// ar$tha.
+    pub tha: Vec<u8>,
+    /// ar$tpa.
+    pub tpa: Vec<u8>,
+}
+
+/// What [`CapturedArp::parse`] found when the packet is cut short: the fields of the fixed part
+/// (when all 8 bytes are there) and the error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpCutShort {
+    /// arp.hw.type .. arp.opcode, as far as they go.
+    pub fields: Vec<Field>,
+    /// The truncation, at the frame offset where the bytes end.
+    pub error: Error,
+}
+
+impl CapturedArp {
+    /// Read an ARP packet from `bytes` (whose first byte is at `offset` in the frame). Bytes
+    /// after the packet (Ethernet padding) are left alone: [`CapturedArp::len`] says where it ends.
+    pub fn parse(bytes: &[u8], offset: usize) -> std::result::Result<CapturedArp, Box<ArpCutShort>> {
+        let cut = |fields: Vec<Field>, what: &str, needed: usize| {
+            Box::new(ArpCutShort {
+                fields,
+                error: Error::truncated(LayerId::DataLink, PROTO, offset + bytes.len(), what, needed, bytes.len()),
+            })
+        };
+        let Some(fixed) = bytes.first_chunk::<FIXED_LEN>() else {
+            return Err(cut(Vec::new(), "ARP header", FIXED_LEN));
+        };
+        let htype = u16::from_be_bytes([fixed[0], fixed[1]]);
+        let ptype = u16::from_be_bytes([fixed[2], fixed[3]]);
+        let (hlen, plen) = (usize::from(fixed[field::HLEN]), usize::from(fixed[field::PLEN]));
+        let op = ArpOp::from(u16::from_be_bytes([fixed[6], fixed[7]]));
+        let len = FIXED_LEN + 2 * (hlen + plen);
+        let mut p = CapturedArp {
+            htype,
+            ptype,
+            operation: op,
+            sha: Vec::new(),
+            spa: Vec::new(),
+            tha: Vec::new(),
+            tpa: Vec::new(),
+        };
+        if bytes.len() < len {
+            return Err(cut(p.fixed_fields(hlen as u8, plen as u8), "ARP packet (hardware and protocol sizes)", len));
+        }
+        let mut at = FIXED_LEN;
+        let mut take = |n: usize| {
+            let v = bytes[at..at + n].to_vec();
+            at += n;
+            v
+        };
+        p.sha = take(hlen);
+        p.spa = take(plen);
+        p.tha = take(hlen);
+        p.tpa = take(plen);
+        Ok(p)
+    }
+
+    /// The packet's length: 8 + 2 × (ar$hln + ar$pln).
+    pub fn len(&self) -> usize {
+        FIXED_LEN + 2 * (self.sha.len() + self.spa.len())
+    }
+
+    /// Never empty: the fixed part is 8 bytes.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Wireshark shows hardware addresses as MACs for Ethernet (1) and IEEE 802 (6) hardware
+    /// with 6-byte addresses.
+    fn mac_addresses(&self) -> bool {
+        matches!(self.htype, 1 | 6) && self.sha.len() == 6
+    }
+
+    /// Protocol addresses are IPv4 addresses for protocol type 0x0800 with 4-byte addresses.
+    fn ipv4_addresses(&self) -> bool {
+        self.ptype == PTYPE_IPV4 && self.spa.len() == 4
+    }
+
+    fn ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
+        <[u8; 4]>::try_from(bytes).ok().map(Ipv4Addr::from)
+    }
+
+    /// RFC 5227 §2.1.1 / §3, as Wireshark tells them apart (IPv4 only): a gratuitous ARP
+    /// (sender and target IP the same), an announcement (a gratuitous request with a zero target
+    /// MAC), a probe (a request from 0.0.0.0 with a zero target MAC).
+    fn kinds(&self) -> (bool, bool, bool) {
+        if !self.ipv4_addresses() {
+            return (false, false, false);
+        }
+        let req = self.operation == ArpOp::Request;
+        let tha_zero = self.tha.iter().all(|&b| b == 0);
+        let gratuitous = matches!(self.operation, ArpOp::Request | ArpOp::Reply) && self.spa == self.tpa;
+        let announcement = req && gratuitous && tha_zero;
+        let probe = req && tha_zero && self.spa.iter().all(|&b| b == 0);
+        (gratuitous, announcement, probe)
+    }
+
+    /// The heading `tshark -V` gives the subtree: "Address Resolution Protocol (request)",
+    /// "(ARP Announcement)", "(reply/gratuitous ARP)", "(ARP Probe)".
+    pub fn title(&self) -> String {
+        let (gratuitous, announcement, probe) = self.kinds();
+        let kind = if announcement {
+            "ARP Announcement".to_string()
+        } else if probe {
+            "ARP Probe".to_string()
+        } else if gratuitous {
+            format!("{}/gratuitous ARP", self.operation.name())
+        } else {
+            self.operation.name().to_string()
+        };
+        format!("Address Resolution Protocol ({kind})")
+    }
+
+    /// A one-line summary, Wireshark's Info column for the common cases.
+    pub fn summary(&self) -> String {
+        let ip = |b: &[u8]| Self::ipv4(b).map_or_else(|| crate::trace::hex(b), |a| a.to_string());
+        let (gratuitous, announcement, probe) = self.kinds();
+        match self.operation {
+            ArpOp::Request if announcement => format!("ARP Announcement for {}", ip(&self.spa)),
+            ArpOp::Request if gratuitous => format!("Gratuitous ARP for {} (Request)", ip(&self.spa)),
+            ArpOp::Request if probe => format!("Who has {}? (ARP Probe)", ip(&self.tpa)),
+            ArpOp::Request => format!("Who has {}? Tell {}", ip(&self.tpa), ip(&self.spa)),
+            ArpOp::Reply if gratuitous => format!("Gratuitous ARP for {} (Reply)", ip(&self.spa)),
+            ArpOp::Reply => format!("{} is at {}", ip(&self.spa), crate::trace::hex(&self.sha)),
+            ArpOp::Other(n) => format!("ARP opcode {n} ({})", self.operation.name()),
+        }
+    }
+
+    /// arp.hw.type .. arp.opcode.
+    fn fixed_fields(&self, hlen: u8, plen: u8) -> Vec<Field> {
+        let htype_name = match self.htype {
+            1 => "Ethernet",
+            6 => "IEEE 802",
+            _ => "Unknown",
+        };
+        let ptype_name = crate::layers::l2_data_link::frame::ethertype_shown(self.ptype);
+        let op = u16::from(self.operation);
+        vec![
+            Field::uint("arp.hw.type", "Hardware type", self.htype).shown(format!("{htype_name} ({})", self.htype)),
+            Field::hex("arp.proto.type", "Protocol type", self.ptype, 4).shown(ptype_name),
+            Field::uint("arp.hw.size", "Hardware size", hlen),
+            Field::uint("arp.proto.size", "Protocol size", plen),
+            Field::uint("arp.opcode", "Opcode", op).shown(self.operation.to_string()),
+        ]
+    }
+
+    /// The fields as tshark 4.0 shows them: the fixed part, Wireshark's generated
+    /// `arp.isgratuitous` / `arp.isannouncement` / `arp.isprobe`, then the four addresses
+    /// (`arp.src.hw_mac` or `arp.src.hw`, `arp.src.proto_ipv4` or `arp.src.proto`, and the same
+    /// for the target).
+    pub fn fields(&self) -> Vec<Field> {
+        let mut f = self.fixed_fields(self.sha.len() as u8, self.spa.len() as u8);
+        let (gratuitous, announcement, probe) = self.kinds();
+        for (set, name, label) in [
+            (gratuitous, "arp.isgratuitous", "Is gratuitous"),
+            (announcement, "arp.isannouncement", "Is announcement"),
+            (probe, "arp.isprobe", "Is probe"),
+        ] {
+            if set {
+                f.push(Field::flag(name, label, true).shown("True"));
+            }
+        }
+        let macs = self.mac_addresses();
+        let ipv4 = self.ipv4_addresses();
+        for (side, who, hw, proto) in [("src", "Sender", &self.sha, &self.spa), ("dst", "Target", &self.tha, &self.tpa)]
+        {
+            match <[u8; 6]>::try_from(hw.as_slice()) {
+                Ok(m) if macs => f.push(Field::new(
+                    format!("arp.{side}.hw_mac"),
+                    format!("{who} MAC address"),
+                    Value::Mac(MacAddr(m)),
+                )),
+                _ => f.push(
+                    Field::new(format!("arp.{side}.hw"), format!("{who} hardware address"), Value::Bytes(hw.clone()))
+                        .shown(crate::trace::hex(hw)),
+                ),
+            }
+            match Self::ipv4(proto) {
+                Some(a) if ipv4 => {
+                    f.push(Field::new(format!("arp.{side}.proto_ipv4"), format!("{who} IP address"), Value::Ipv4(a)))
+                }
+                _ => f.push(
+                    Field::new(
+                        format!("arp.{side}.proto"),
+                        format!("{who} protocol address"),
+                        Value::Bytes(proto.clone()),
+                    )
+                    .shown(crate::trace::hex(proto)),
+                ),
+            }
+        }
+        f
+    }
+}

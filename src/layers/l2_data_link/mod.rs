@@ -4,6 +4,8 @@
 //! - `VlanTag`, `DataLinkConfig`, `DataLink::new(cfg)`, `impl Layer for DataLink`
 //! - `fcs(frame_without_fcs) -> u32`
 //! - `arp` module: `ArpPacket` (op, sender/target MAC+IPv4) with `parse`/`emit`, `request`, `reply_to`
+//! - capture mode (`DataLinkConfig::capture`, [`capture`]): frames as pcap holds them; and
+//!   [`trailer`] / [`trailer_fields`], tshark's names for the bytes after the packet of a frame
 //!
 //! Read first: IEEE 802.3-2018 §3 (the MAC frame: §3.1.1 format, §3.2.9 FCS, §4.2.3.3 padding),
 //! IEEE 802.1Q-2018 §9 (the tag), RFC 826 (ARP). The frame layout and the FCS live in
@@ -20,14 +22,19 @@
 //! counted in the `eth` record's header and overhead, and the ARP packet is the frame's payload.
 
 pub mod arp;
+pub mod capture;
+#[cfg(test)]
+mod capture_tests;
 pub mod frame;
 pub mod sll;
 #[cfg(test)]
 mod tests;
+pub mod trailer;
 
 pub use frame::{
     fcs, fcs_ok, FrameHeader, FCS_LEN, HEADER_LEN, MAX_FRAME_LEN, MAX_TAGGED_FRAME_LEN, MIN_FRAME_LEN, MTU,
 };
+pub use trailer::{trailer, trailer_fields, Trailer};
 
 use crate::addr::MacAddr;
 use crate::error::{Error, Result};
@@ -60,6 +67,9 @@ pub struct DataLinkConfig {
     pub vlan: Option<VlanTag>,
     /// Accept frames addressed to any station (a capture), not only to `local`/broadcast/multicast.
     pub promiscuous: bool,
+    /// Capture mode (`osilab dissect`): frames arrive as pcap's LINKTYPE_ETHERNET holds them, with
+    /// no FCS, of any length and for any destination; see [`capture`].
+    pub capture: bool,
 }
 
 impl DataLinkConfig {
@@ -274,6 +284,9 @@ impl Layer for DataLink {
     /// destination address, 802.1Q tag, maximum length, EtherType.
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
         let (frame, meta) = pdu.into_bytes(LayerId::DataLink)?;
+        if self.cfg.capture {
+            return capture::decapsulate(frame, meta, cx);
+        }
         let base = meta.offset;
         let len = frame.len();
         // IEEE 802.3 §4.2.4.2.2: a frame shorter than minFrameSize is a fragment of a collision

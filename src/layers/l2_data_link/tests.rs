@@ -39,7 +39,7 @@ const FRAME_ARP_REPLY: &str = "0200000000010200000000020806000108000604000202000
     02c0000202020000000001c0000201000000000000000000000000000000000000b835d96a";
 
 fn cfg(local: MacAddr, remote: MacAddr) -> DataLinkConfig {
-    DataLinkConfig { local, remote, vlan: None, promiscuous: false }
+    DataLinkConfig { local, remote, vlan: None, promiscuous: false, capture: false }
 }
 
 fn sdu(payload: &[u8], ethertype: u16) -> Pdu {
@@ -599,8 +599,8 @@ proptest! {
     fn round_trip(payload in proptest::collection::vec(any::<u8>(), 0..=1500), vlan in any_vlan(),
                   ethertype in any_ethertype(), src in any_mac(), dst in any_mac()) {
         let src = MacAddr([src.0[0] & 0xfe, src.0[1], src.0[2], src.0[3], src.0[4], src.0[5]]);
-        let tx = DataLinkConfig { local: src, remote: dst, vlan, promiscuous: false };
-        let rx = DataLinkConfig { local: dst, remote: src, vlan: None, promiscuous: false };
+        let tx = DataLinkConfig { local: src, remote: dst, vlan, promiscuous: false, capture: false };
+        let rx = DataLinkConfig { local: dst, remote: src, vlan: None, promiscuous: false, capture: false };
         let (f, down) = send(tx, sdu(&payload, ethertype)).unwrap();
         let hlen = if vlan.is_some() { 18 } else { 14 };
         prop_assert_eq!(f.len(), (hlen + payload.len()).max(60) + 4);
@@ -629,7 +629,7 @@ proptest! {
         let b = p.emit();
         prop_assert_eq!(b.len(), 28);
         prop_assert_eq!(ArpPacket::parse(&b, 0).unwrap(), p);
-        let tx = DataLinkConfig { local: A, remote: B, vlan, promiscuous: false };
+        let tx = DataLinkConfig { local: A, remote: B, vlan, promiscuous: false, capture: false };
         let (f, _) = send(tx, sdu(&b, 0x0806)).unwrap();
         let (r, t) = recv(cfg(B, A), &f);
         let (bytes, meta) = r.unwrap().unwrap().into_bytes(LayerId::DataLink).unwrap();

@@ -382,7 +382,7 @@ fn held_note(received: usize, total: Option<usize>) -> String {
 
 /// The error for a refused fragment, at its fragment offset field (`header_at` = frame offset of
 /// the header that holds it).
-fn problem_error(fam: &Family, p: &Problem, header_at: usize) -> Error {
+pub(super) fn problem_error(fam: &Family, p: &Problem, header_at: usize) -> Error {
     let invalid = |what: &str, expected: String, found: String| {
         Error::invalid(L3, fam.proto, header_at + fam.frag_field, what, expected, found)
     };

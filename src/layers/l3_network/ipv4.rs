@@ -252,46 +252,69 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
 
 /// The record of one IPv4 packet (its header as tshark -V shows it).
 fn record(direction: Direction, h: &Ipv4HeaderSlice<'_>) -> Record {
-    let (src, dst) = (h.source_addr(), h.destination_addr());
-    let mut r = Record::new(
-        L3,
-        direction,
-        "ip",
-        format!("Internet Protocol Version 4, Src: {src}, Dst: {dst}"),
-        PduName::Packet,
-    );
-    let hlen = usize::from(h.ihl()) * 4;
-    let total = usize::from(h.total_len());
-    r.header = 0..hlen;
+    record_bytes(direction, h.slice())
+}
+
+/// The record of the IPv4 header whose bytes start `h`: all of it, or, as in the quote of an
+/// ICMP error (RFC 792: "Internet Header + 64 bits of Original Data Datagram"), only its first
+/// bytes, when the fields whose bytes are missing are left out, as tshark does. Options are not
+/// listed here (see `capture::options`).
+pub(super) fn record_bytes(direction: Direction, h: &[u8]) -> Record {
+    let b = |i: usize| h.get(i).copied().unwrap_or(0);
+    let be16 = |i: usize| u16::from_be_bytes([b(i), b(i + 1)]);
+    let addr = |i: usize| Ipv4Addr::new(b(i), b(i + 1), b(i + 2), b(i + 3));
+    let has = |end: usize| h.len() >= end;
+    let (src, dst) = (addr(12), addr(field::DST));
+    let title = if has(MIN_HEADER_LEN) {
+        format!("Internet Protocol Version 4, Src: {src}, Dst: {dst}")
+    } else {
+        "Internet Protocol Version 4".to_string()
+    };
+    let mut r = Record::new(L3, direction, "ip", title, PduName::Packet);
+    let ihl = b(field::VER_IHL) & 0x0f;
+    let hlen = usize::from(ihl) * 4;
+    let total = usize::from(be16(field::TOTAL_LEN.start));
+    r.header = 0..hlen.min(h.len());
     r.payload_len = total.saturating_sub(hlen);
     r.overhead = hlen;
-    let proto = h.protocol().0;
-    let frag_units = h.fragments_offset().value();
+    let proto = b(field::PROTOCOL);
+    let id = be16(4);
+    let raw_flags = b(field::FLAGS_FRAG) >> 5;
+    let frag_units = be16(field::FLAGS_FRAG) & 0x1fff;
     let frag_bytes = usize::from(frag_units) * 8;
-    r.summary = if h.is_fragmenting_payload() {
-        format!(
-            "Fragmented IP protocol (proto={} {proto}, off={frag_bytes}, ID={:04x})",
-            proto_name(proto),
-            h.identification()
-        )
+    let (rb, df, mf) = (raw_flags & 4 != 0, raw_flags & 2 != 0, raw_flags & 1 != 0);
+    r.summary = if mf || frag_units != 0 {
+        format!("Fragmented IP protocol (proto={} {proto}, off={frag_bytes}, ID={id:04x})", proto_name(proto))
     } else {
-        format!("{src} → {dst} {} ({proto}), {total} bytes, id {:#06x}", proto_name(proto), h.identification())
+        format!("{src} → {dst} {} ({proto}), {total} bytes, id {id:#06x}", proto_name(proto))
     };
-    let ds = (h.dcp().value() << 2) | h.ecn().value();
     let f = &mut r.fields;
-    f.push(Field::uint("ip.version", "Version", 4u8));
-    f.push(Field::uint("ip.hdr_len", "Header Length", hlen as u64).shown(format!("{hlen} bytes ({})", h.ihl())));
+    if !has(1) {
+        return r;
+    }
+    f.push(Field::uint("ip.version", "Version", b(field::VER_IHL) >> 4));
+    f.push(Field::uint("ip.hdr_len", "Header Length", hlen as u64).shown(format!("{hlen} bytes ({ihl})")));
+    if !has(2) {
+        return r;
+    }
+    let ds = b(1);
     f.push(Field::hex("ip.dsfield", "Differentiated Services Field", ds, 2).shown(format!(
         "{ds:#04x} (DSCP: {}, ECN: {})",
         dscp_name(ds >> 2),
         ecn_names(ds).0
     )));
     ds_fields(f, "ip.dsfield", ds);
-    f.push(Field::uint("ip.len", "Total Length", h.total_len()));
-    let id = h.identification();
+    if !has(4) {
+        return r;
+    }
+    f.push(Field::uint("ip.len", "Total Length", total as u64));
+    if !has(6) {
+        return r;
+    }
     f.push(Field::hex("ip.id", "Identification", id, 4).shown(format!("{id:#06x} ({id})")));
-    let raw_flags = h.slice().get(field::FLAGS_FRAG).copied().unwrap_or(0) >> 5;
-    let (rb, df, mf) = (raw_flags & 4 != 0, h.dont_fragment(), h.more_fragments());
+    if !has(8) {
+        return r;
+    }
     let mut flag_text = format!("{raw_flags:#04x}");
     for (set, name) in [(rb, "Reserved bit"), (df, "Don't fragment"), (mf, "More fragments")] {
         if set {
@@ -307,10 +330,25 @@ fn record(direction: Direction, h: &Ipv4HeaderSlice<'_>) -> Record {
         Field::uint("ip.frag_offset", "Fragment Offset", frag_units)
             .shown(format!("{frag_units} ({frag_bytes} bytes)")),
     );
-    f.push(Field::uint("ip.ttl", "Time to Live", h.ttl()));
+    if !has(9) {
+        return r;
+    }
+    f.push(Field::uint("ip.ttl", "Time to Live", b(field::TTL)));
+    if !has(10) {
+        return r;
+    }
     f.push(Field::uint("ip.proto", "Protocol", proto).shown(proto_shown(proto)));
-    f.push(Field::hex("ip.checksum", "Header Checksum", h.header_checksum(), 4));
+    if !has(12) {
+        return r;
+    }
+    f.push(Field::hex("ip.checksum", "Header Checksum", be16(field::CHECKSUM.start), 4));
+    if !has(16) {
+        return r;
+    }
     f.push(Field::new("ip.src", "Source Address", Value::Ipv4(src)));
+    if !has(MIN_HEADER_LEN) {
+        return r;
+    }
     f.push(Field::new("ip.dst", "Destination Address", Value::Ipv4(dst)));
     r
 }

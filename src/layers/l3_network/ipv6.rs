@@ -277,23 +277,8 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
         ),
         None => format!("{src} → {dst} {}, payload {plen} bytes", proto_shown(nxt)),
     };
-    let tc = h.traffic_class;
+    r.fields = fixed_fields(&h.to_bytes());
     let f = &mut r.fields;
-    f.push(Field::uint("ipv6.version", "Version", 6u8));
-    f.push(Field::hex("ipv6.tclass", "Traffic Class", tc, 8).shown(format!(
-        "{tc:#04x} (DSCP: {}, ECN: {})",
-        dscp_name(tc >> 2),
-        ecn_names(tc).0
-    )));
-    ds_fields(f, "ipv6.tclass", tc);
-    // tshark 4.0 prints this 20-bit field with 6 digits in -T fields and 5 in its tree.
-    let flow = h.flow_label.value();
-    f.push(Field::hex("ipv6.flow", "Flow Label", flow, 6).shown(format!("{flow:#07x}")));
-    f.push(Field::uint("ipv6.plen", "Payload Length", h.payload_length));
-    f.push(Field::uint("ipv6.nxt", "Next Header", nxt).shown(proto_shown(nxt)));
-    f.push(Field::uint("ipv6.hlim", "Hop Limit", h.hop_limit));
-    f.push(Field::new("ipv6.src", "Source Address", Value::Ipv6(src)));
-    f.push(Field::new("ipv6.dst", "Destination Address", Value::Ipv6(dst)));
     if let Some(fh) = frag {
         let fnxt = fh.next_header.0;
         let units = fh.fragment_offset.value();
@@ -316,4 +301,62 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
         f.push(Field::hex("ipv6.fraghdr.ident", "Identification", fh.identification, 8).depth(1));
     }
     r
+}
+
+/// The fields of the fixed header (RFC 8200 §3) whose bytes start `h`: all of them, or, for the
+/// first bytes of a header quoted in an ICMPv6 error, those whose bytes are all present, as
+/// tshark shows them.
+pub(super) fn fixed_fields(h: &[u8]) -> Vec<Field> {
+    let b = |i: usize| h.get(i).copied().unwrap_or(0);
+    let addr = |i: usize| {
+        let mut a = [0u8; 16];
+        if let Some(s) = h.get(i..i + 16) {
+            a.copy_from_slice(s);
+        }
+        Ipv6Addr::from(a)
+    };
+    let has = |end: usize| h.len() >= end;
+    let mut f = Vec::with_capacity(11);
+    if !has(1) {
+        return f;
+    }
+    f.push(Field::uint("ipv6.version", "Version", b(0) >> 4));
+    if !has(2) {
+        return f;
+    }
+    let tc = (b(0) << 4) | (b(1) >> 4);
+    f.push(Field::hex("ipv6.tclass", "Traffic Class", tc, 8).shown(format!(
+        "{tc:#04x} (DSCP: {}, ECN: {})",
+        dscp_name(tc >> 2),
+        ecn_names(tc).0
+    )));
+    ds_fields(&mut f, "ipv6.tclass", tc);
+    if !has(4) {
+        return f;
+    }
+    // tshark 4.0 prints this 20-bit field with 6 digits in -T fields and 5 in its tree.
+    let flow = (u32::from(b(1) & 0x0f) << 16) | (u32::from(b(2)) << 8) | u32::from(b(3));
+    f.push(Field::hex("ipv6.flow", "Flow Label", flow, 6).shown(format!("{flow:#07x}")));
+    if !has(6) {
+        return f;
+    }
+    f.push(Field::uint("ipv6.plen", "Payload Length", u16::from_be_bytes([b(4), b(5)])));
+    if !has(7) {
+        return f;
+    }
+    let nxt = b(field::NEXT_HEADER);
+    f.push(Field::uint("ipv6.nxt", "Next Header", nxt).shown(proto_shown(nxt)));
+    if !has(8) {
+        return f;
+    }
+    f.push(Field::uint("ipv6.hlim", "Hop Limit", b(field::HOP_LIMIT)));
+    if !has(24) {
+        return f;
+    }
+    f.push(Field::new("ipv6.src", "Source Address", Value::Ipv6(addr(8))));
+    if !has(HEADER_LEN) {
+        return f;
+    }
+    f.push(Field::new("ipv6.dst", "Destination Address", Value::Ipv6(addr(field::DST))));
+    f
 }

@@ -8,6 +8,10 @@
 //! [`Network::pending_reassemblies`], [`internet_checksum`], [`proto_name`],
 //! [`supported_proto`], the `reassembly` module, and the constants below.
 //!
+//! Capture mode (`NetworkConfig::capture`, `osilab dissect`): the [`capture`] module, with
+//! [`Network::set_frame_number`] (so reassembled datagrams can list their frames) and
+//! [`Network::last_quote`] (the transport data an ICMP error quoted).
+//!
 //! On the way up, a host refuses: a bad version / IHL / length, a bad header checksum, TTL or
 //! hop limit 0, a packet for another address (unless promiscuous), a protocol it has no
 //! handler for (unless promiscuous), trailing bytes that cannot be Ethernet padding, and
@@ -27,6 +31,7 @@
 //! outcomes, delivery), `icmp.rs` (echo messages), `reassembly.rs` (RFC 815 hole list, shared
 //! by both families), `tests.rs`.
 
+pub mod capture;
 mod icmp;
 mod ip;
 mod ipv4;
@@ -73,6 +78,9 @@ pub struct NetworkConfig {
     pub echo: Option<EchoConfig>,
     /// Accept packets addressed to any host (a capture).
     pub promiscuous: bool,
+    /// Capture mode (`osilab dissect`): an analyzer, not a host; implies `promiscuous`. See
+    /// [`capture`] for what changes on the way up.
+    pub capture: bool,
 }
 
 /// RFC 791 ("Every internet module must be able to forward a datagram of 68 octets without
@@ -95,6 +103,8 @@ pub struct Network {
     reassembler: Reassembler,
     /// The last ICMP echo request or reply received.
     last_echo: Option<Echo>,
+    /// Capture mode's own state (frame numbers of held fragments, the last ICMP quote).
+    capture: capture::State,
 }
 
 impl Network {
@@ -133,6 +143,7 @@ impl Network {
             cfg,
             reassembler: Reassembler::new(),
             last_echo: None,
+            capture: capture::State::default(),
         })
     }
 
@@ -152,6 +163,21 @@ impl Network {
     /// to its request, or to answer a request with [`echo_reply`]).
     pub fn last_echo(&self) -> Option<&Echo> {
         self.last_echo.as_ref()
+    }
+
+    /// Capture mode: the number (1-based) of the frame about to be decapsulated, so that the
+    /// frame completing a fragmented datagram can list the frames its fragments came in
+    /// (tshark's `ip.fragment` / `ipv6.fragment`). Without it those items are left out.
+    pub fn set_frame_number(&mut self, frame: usize) {
+        self.capture.frame = Some(frame);
+    }
+
+    /// Capture mode: what the last decapsulated packet's ICMP / ICMPv6 error quoted of the
+    /// invoking packet's transport (its ports and the quoted payload), for the dissector to hand
+    /// to the application layer as tshark does (tshark dissects a quoted DNS query). `None`
+    /// when that packet was no ICMP error.
+    pub fn last_quote(&self) -> Option<&capture::Quote> {
+        self.capture.last_quote.as_ref()
     }
 
     /// Datagrams currently waiting for more fragments.
@@ -234,6 +260,9 @@ impl Layer for Network {
 
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
         let (bytes, meta) = pdu.into_bytes(LayerId::Network)?;
+        if self.cfg.capture {
+            return capture::decapsulate(self, bytes, meta, cx);
+        }
         match meta.ethertype {
             Some(ipv4::ETHERTYPE) => ipv4::decapsulate(self, bytes, meta, cx),
             Some(ipv6::ETHERTYPE) => ipv6::decapsulate(self, bytes, meta, cx),

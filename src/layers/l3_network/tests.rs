@@ -20,7 +20,17 @@ const C6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 3);
 const ETH: usize = 14;
 
 fn cfg(local: IpAddr, remote: IpAddr) -> NetworkConfig {
-    NetworkConfig { local, remote, ttl: 64, mtu: 1500, dont_fragment: false, ident: 1, echo: None, promiscuous: false }
+    NetworkConfig {
+        local,
+        remote,
+        ttl: 64,
+        mtu: 1500,
+        dont_fragment: false,
+        ident: 1,
+        echo: None,
+        promiscuous: false,
+        capture: false,
+    }
 }
 
 fn v4() -> NetworkConfig {

@@ -1,0 +1,294 @@
+//! ICMP (RFC 792) in capture mode: every message type, with the fields tshark 4.0 shows, the
+//! checksum checked (a bad one is a failed check and Wireshark's warning, and dissection goes
+//! on), and the datagram an error quotes ([`quote`](super::quote)).
+//!
+//! Message layouts (RFC 792 unless noted): echo / echo reply (0, 8), information request /
+//! reply (15, 16), timestamp (13, 14, with three 32-bit timestamps) and address mask (17, 18,
+//! RFC 950) carry an identifier and a sequence number; destination unreachable (3), source
+//! quench (4), redirect (5, with the gateway address), time exceeded (11) and parameter problem
+//! (12, with a pointer) quote the invoking datagram; for 3, 11 and 12 a non-zero byte 5 is the
+//! RFC 4884 length of the quote in 32-bit words; type 3 code 4 carries the next-hop MTU
+//! (RFC 1191 §4); router advertisement (9, RFC 1256) lists addresses and preferences.
+
+use super::super::icmp::{record, Echo, HEADER_LEN, PROTO_ICMP};
+use super::super::Network;
+use super::{be16, be32, byte, ipv4_at, quote};
+use crate::error::{Error, Result};
+use crate::layer::{Context, Data, LayerId, Meta, Pdu, PduName};
+use crate::layers::checksum;
+use crate::trace::{Check, Direction, Expert, Field, Group, Record, Severity, Value};
+
+const L3: LayerId = LayerId::Network;
+const PROTO: &str = "ICMP";
+
+/// Wireshark's name for an ICMP code, for the types that have named codes.
+fn code_name(t: u8, c: u8) -> Option<String> {
+    let name = match (t, c) {
+        (3, 0) => "Network unreachable",
+        (3, 1) => "Host unreachable",
+        (3, 2) => "Protocol unreachable",
+        (3, 3) => "Port unreachable",
+        (3, 4) => "Fragmentation needed",
+        (3, 5) => "Source route failed",
+        (3, 6) => "Destination network unknown",
+        (3, 7) => "Destination host unknown",
+        (3, 8) => "Source host isolated",
+        (3, 9) => "Network administratively prohibited",
+        (3, 10) => "Host administratively prohibited",
+        (3, 11) => "Network unreachable for TOS",
+        (3, 12) => "Host unreachable for TOS",
+        (3, 13) => "Communication administratively filtered",
+        (3, 14) => "Host precedence violation",
+        (3, 15) => "Precedence cutoff in effect",
+        (5, 0) => "Redirect for network",
+        (5, 1) => "Redirect for host",
+        (5, 2) => "Redirect for TOS and network",
+        (5, 3) => "Redirect for TOS and host",
+        (9, 0) => "Normal router advertisement",
+        (9, 16) => "Does not route common traffic",
+        (11, 0) => "Time to live exceeded in transit",
+        (11, 1) => "Fragment reassembly time exceeded",
+        (12, 0) => "Pointer indicates the error",
+        (12, 1) => "Required option missing",
+        (12, 2) => "Bad length",
+        (3 | 5 | 9 | 11 | 12 | 42 | 43, _) => return Some(format!("Unknown code: {c}")),
+        _ => return None,
+    };
+    Some(name.to_string())
+}
+
+/// The identifier and sequence number in both byte orders, as tshark 4.0 shows them.
+fn ident_seq(m: &[u8]) -> Vec<Field> {
+    let (id, seq) = (be16(m, 4), be16(m, 6));
+    let (idl, seql) = (id.swap_bytes(), seq.swap_bytes());
+    vec![
+        Field::uint("icmp.ident", "Identifier (BE)", id).shown(format!("{id} ({id:#06x})")),
+        Field::uint("icmp.ident_le", "Identifier (LE)", idl).shown(format!("{idl} ({idl:#06x})")),
+        Field::uint("icmp.seq", "Sequence Number (BE)", seq).shown(format!("{seq} ({seq:#06x})")),
+        Field::uint("icmp.seq_le", "Sequence Number (LE)", seql).shown(format!("{seql} ({seql:#06x})")),
+    ]
+}
+
+/// RFC 792: a timestamp is milliseconds since midnight UT.
+fn ts_field(name: &str, label: &str, v: u32) -> Field {
+    let secs = v / 1000;
+    let unit = if secs == 1 { "second" } else { "seconds" };
+    Field::uint(name, label, v).shown(format!("{v} ({secs} {unit} after midnight UTC)"))
+}
+
+/// An FT_BYTES `icmp.unused` field.
+fn unused(b: &[u8]) -> Field {
+    Field::new("icmp.unused", "Unused", Value::Bytes(b.to_vec())).shown(crate::trace::hex(b))
+}
+
+/// The fields after type, code and checksum, and how many bytes of quote follow (for errors).
+fn body(m: &[u8], fields: &mut Vec<Field>) -> Option<usize> {
+    let (t, c) = (byte(m, 0), byte(m, 1));
+    let rest = m.len().saturating_sub(HEADER_LEN);
+    let rfc4884 = |fields: &mut Vec<Field>, first: Field| {
+        // RFC 4884 §4.1: byte 5 is the length of the original datagram in 32-bit words.
+        let words = byte(m, 5);
+        if words == 0 {
+            fields.push(first);
+            return rest;
+        }
+        fields.push(match t {
+            12 => Field::uint("icmp.pointer", "Pointer", byte(m, 4)),
+            _ => unused(&m[4..5]),
+        });
+        fields.push(Field::uint("icmp.length", "Length", words));
+        let bytes = usize::from(words) * 4;
+        fields.push(Field::uint("icmp.length.original_datagram", "Length of original datagram", bytes as u64));
+        fields.push(unused(&m[6..8]));
+        bytes.min(rest)
+    };
+    match t {
+        0 | 8 => None,
+        13 | 14 => {
+            fields.extend(ident_seq(m));
+            if m.len() >= 20 {
+                fields.push(ts_field("icmp.originate_timestamp", "Originate Timestamp", be32(m, 8)));
+                fields.push(ts_field("icmp.receive_timestamp", "Receive Timestamp", be32(m, 12)));
+                fields.push(ts_field("icmp.transmit_timestamp", "Transmit Timestamp", be32(m, 16)));
+            }
+            None
+        }
+        15 | 16 => {
+            fields.extend(ident_seq(m));
+            None
+        }
+        17 | 18 => {
+            fields.extend(ident_seq(m));
+            if m.len() >= 12 {
+                fields.push(Field::new("icmp.address_mask", "Address Mask", Value::Ipv4(ipv4_at(m, 8))));
+            }
+            None
+        }
+        3 if c == 4 => {
+            fields.push(unused(&m[4..6]));
+            fields.push(Field::uint("icmp.mtu", "MTU of next hop", be16(m, 6)));
+            Some(rest)
+        }
+        3 | 11 => Some(rfc4884(fields, unused(&m[4..8]))),
+        12 => {
+            let first = Field::uint("icmp.pointer", "Pointer", byte(m, 4));
+            let n = rfc4884(fields, first);
+            if byte(m, 5) == 0 {
+                fields.push(unused(&m[5..8]));
+            }
+            Some(n)
+        }
+        4 => Some(rest),
+        5 => {
+            fields.push(Field::new("icmp.redir_gw", "Gateway Address", Value::Ipv4(ipv4_at(m, 4))));
+            Some(rest)
+        }
+        9 => {
+            // RFC 1256 §3: number of addresses, entry size (words), lifetime, then the entries.
+            let (n, size) = (byte(m, 4), byte(m, 5));
+            let life = be16(m, 6);
+            fields.push(Field::uint("icmp.num_addrs", "Number of addresses", n));
+            fields.push(Field::uint("icmp.addr_entry_size", "Address entry size", size));
+            fields.push(Field::uint("icmp.lifetime", "Lifetime", life).shown(lifetime(life)));
+            let step = usize::from(size.max(2)) * 4;
+            for k in 0..usize::from(n) {
+                let at = HEADER_LEN + k * step;
+                if at + 8 > m.len() {
+                    break;
+                }
+                fields.push(Field::new("icmp.router_address", "Router address", Value::Ipv4(ipv4_at(m, at))));
+                fields.push(Field::uint("icmp.pref_level", "Preference level", be32(m, at + 4)));
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// "1800 (30 minutes)", as tshark shows a router lifetime.
+fn lifetime(s: u16) -> String {
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    let mut parts = Vec::new();
+    for (v, unit) in [(h, "hour"), (m, "minute"), (sec, "second")] {
+        if v > 0 {
+            parts.push(format!("{v} {unit}{}", if v == 1 { "" } else { "s" }));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("0 seconds".to_string());
+    }
+    format!("{s} ({})", parts.join(", "))
+}
+
+/// Wireshark's name for a type, where it differs from the host's table.
+fn type_name(t: u8, c: u8) -> Option<&'static str> {
+    Some(match (t, c) {
+        (9, 0 | 16) => "Mobile IP Advertisement",
+        (9, _) => "Router advertisement",
+        (10, _) => "Router solicitation",
+        (15, _) => "Information request",
+        (16, _) => "Information reply",
+        (17, _) => "Address mask request",
+        (18, _) => "Address mask reply",
+        (42, _) => "Extended Echo request",
+        (43, _) => "Extended Echo reply",
+        (0 | 3 | 4 | 5 | 8 | 11 | 12 | 13 | 14, _) => return None,
+        _ => "Unknown ICMP (obsolete or malformed?)",
+    })
+}
+
+/// Going up: `msg` is the ICMP message (`meta.offset` its frame offset, `meta.src_ip` /
+/// `dst_ip` set), `ip_hlen` the bytes of IP header before it, `ttl` the carrying packet's.
+pub(super) fn decapsulate(
+    net: &mut Network,
+    msg: Vec<u8>,
+    mut meta: Meta,
+    ttl: u8,
+    ip_hlen: usize,
+    cx: &mut Context,
+) -> Result<Option<Pdu>> {
+    let off = meta.offset;
+    let mut r = if msg.len() >= HEADER_LEN {
+        record(Direction::Up, false, &msg, ttl)
+    } else {
+        let mut r = Record::new(L3, Direction::Up, "icmp", "Internet Control Message Protocol", PduName::Packet);
+        if let Some(&t) = msg.first() {
+            r.fields.push(Field::uint("icmp.type", "Type", t));
+        }
+        if let Some(&c) = msg.get(1) {
+            r.fields.push(Field::uint("icmp.code", "Code", c));
+        }
+        if msg.len() >= 4 {
+            r.fields.push(Field::hex("icmp.checksum", "Checksum", be16(&msg, 2), 4));
+        }
+        // tshark shows the identifier of an echo cut short after it.
+        if msg.len() >= 6 && matches!(msg[0], 0 | 8 | 13..=18) {
+            r.fields.extend(ident_seq(&msg).into_iter().take(2));
+        }
+        r
+    };
+    r.header = ip_hlen..ip_hlen + msg.len().min(HEADER_LEN);
+    r.payload_len = msg.len().saturating_sub(HEADER_LEN);
+    let (t, c) = (byte(&msg, 0), byte(&msg, 1));
+    if let Some(name) = type_name(t, c) {
+        if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmp.type") {
+            f.shown = format!("{t} ({name})");
+        }
+        r.summary = name.to_string();
+    }
+    if let (Some(name), Some(f)) = (code_name(t, c), r.fields.iter_mut().find(|f| f.name == "icmp.code")) {
+        f.shown = format!("{c} ({name})");
+        r.summary = format!("{} ({name})", r.summary);
+    }
+    if msg.len() < HEADER_LEN {
+        cx.trace.push(r);
+        return Err(Error::truncated(L3, PROTO, off + msg.len(), "ICMP header", HEADER_LEN, msg.len()));
+    }
+    // RFC 792: the checksum is the one's complement of the one's complement sum of the message.
+    let carried = be16(&msg, 2);
+    let computed = checksum::compute(&[], &msg, 2);
+    let ok = checksum::verifies(&[], &msg);
+    r.checks.push(Check::new(
+        "icmp.checksum.status",
+        "Checksum (RFC 792)",
+        ok,
+        format!("{carried:#06x} (computed {computed:#06x})"),
+    ));
+    if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmp.checksum") {
+        f.shown = if ok {
+            format!("{carried:#06x} [correct]")
+        } else {
+            format!("{carried:#06x} incorrect, should be {computed:#06x}")
+        };
+    }
+    if !ok {
+        // Wireshark's icmp.checksum_bad is a warning.
+        r.expert.push(Expert::new(
+            Severity::Warning,
+            Group::Checksum,
+            format!("Bad checksum [should be {computed:#06x}]"),
+            off + 2,
+        ));
+    }
+    let quoted = body(&msg, &mut r.fields);
+    cx.trace.push(r);
+    if let Some(n) = quoted {
+        let end = (HEADER_LEN + n).min(msg.len());
+        let q = msg.get(HEADER_LEN..end).unwrap_or_default();
+        net.capture.last_quote = quote::dissect(q, false, ip_hlen + HEADER_LEN, off + HEADER_LEN, cx);
+        return Ok(None);
+    }
+    let (Some(src), Some(dst)) = (meta.src_ip, meta.dst_ip) else {
+        return Ok(None);
+    };
+    match Echo::parse(&msg, src, dst) {
+        Some(echo) => {
+            meta.offset += HEADER_LEN;
+            meta.ip_proto = Some(PROTO_ICMP);
+            let data = echo.data.clone();
+            net.last_echo = Some(echo);
+            Ok(Some(Pdu { data: Data::Bytes(data), meta }))
+        }
+        None => Ok(None),
+    }
+}
