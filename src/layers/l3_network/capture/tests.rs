@@ -375,6 +375,14 @@ fn unreadable_headers_are_errors_naming_l3_and_the_byte() {
         let e = r.unwrap_err();
         assert_eq!((e.layer, e.offset), (Some(LayerId::Network), Some(offset)), "{e}");
     }
+    // IHL 4: tshark prints ip.version 4 and ip.hdr_len 16 with "Bogus IP header length", then stops.
+    let (r, t) = up(&mut net, vec![0x44; 20]);
+    assert!(r.is_err());
+    assert_eq!(
+        (joined(&t, "ip.version"), joined(&t, "ip.hdr_len"), joined(&t, "ip.len")),
+        ("4".into(), "16".into(), String::new())
+    );
+    assert_eq!(t.records[0].expert[0].message, "Bogus IP header length (16, must be at least 20)");
     // ICMP cut to 6 bytes: the record as far as it goes, then a truncation error at its end.
     let mut p = echo4(64, b"");
     p.truncate(26);
