@@ -479,6 +479,42 @@ proptest! {
     }
 
     #[test]
+    fn fragment_storms_stay_bounded(frags in proptest::collection::vec((0u16..80, 0u16..40, any::<bool>(), 0usize..40, any::<bool>()), 1..400)) {
+        use super::super::reassembly::{MAX_DATAGRAMS, MAX_PIECES};
+        let mut net = l3();
+        for (i, (id, units, more, len, six)) in frags.into_iter().enumerate() {
+            net.set_frame_number(i + 1);
+            let data = vec![(i % 7) as u8; len];
+            let packet = if six {
+                let mut h = vec![0x60, 0, 0, 0, 0, 0, 44, 64];
+                h[4..6].copy_from_slice(&((8 + len) as u16).to_be_bytes());
+                h.extend_from_slice(&[0x20; 16]);
+                h.extend_from_slice(&[0x20; 16]);
+                h.extend_from_slice(&[17, 0]);
+                h.extend_from_slice(&((units << 3) | u16::from(more)).to_be_bytes());
+                h.extend_from_slice(&u32::from(id).to_be_bytes());
+                h
+            } else {
+                let mut h = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2];
+                h[2..4].copy_from_slice(&((20 + len) as u16).to_be_bytes());
+                h[4..6].copy_from_slice(&id.to_be_bytes());
+                h[6..8].copy_from_slice(&((u16::from(more) << 13) | units).to_be_bytes());
+                h
+            };
+            let mut p = packet;
+            p.extend_from_slice(&data);
+            let mut cx = Context::new(Instant::from_nanos(i as u64 * 1_000_000));
+            let mut pdu = Pdu::bytes(p);
+            pdu.meta = Meta { offset: 14, ethertype: Some(if six { 0x86dd } else { 0x0800 }), ..Meta::default() };
+            prop_assert!(net.decapsulate(pdu, &mut cx).is_ok());
+            let (listed, most) = net.capture.fragments.sizes();
+            prop_assert!(net.pending_reassemblies() <= MAX_DATAGRAMS);
+            prop_assert!(listed <= net.pending_reassemblies());
+            prop_assert!(most <= MAX_PIECES + 1);
+        }
+    }
+
+    #[test]
     fn arbitrary_icmp_errors_never_panic(quote in proptest::collection::vec(any::<u8>(), 0..120), t in prop_oneof![Just(3u8), Just(4), Just(5), Just(11), Just(12), Just(9), Just(13)], six in any::<bool>(), inner in prop_oneof![Just(6u8), Just(17), Just(1), Just(58), Just(0), Just(44)]) {
         let mut net = l3();
         let mut q = quote;
