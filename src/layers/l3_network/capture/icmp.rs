@@ -165,6 +165,71 @@ fn body(m: &[u8], fields: &mut Vec<Field>) -> Option<usize> {
     }
 }
 
+/// Wireshark's guess at the timestamp ping puts in the first 8 bytes of its echo data (Mike
+/// Muuss's original ping wrote a `struct timeval` there, in host byte order): the seconds and
+/// microseconds read little- and big-endian, microseconds below 10^6, the one nearest the
+/// frame's time if less than a day away (tshark 4.0 reads 32-bit fields only). `now_ns` is the
+/// frame's time in nanoseconds since the Unix epoch. Returns (seconds, nanoseconds).
+pub(super) fn guess_timestamp(d: &[u8], now_ns: u64) -> Option<(i64, u32)> {
+    let b: [u8; 8] = d.get(..8)?.try_into().ok()?;
+    let now = i128::from(now_ns);
+    let mut best: Option<((i64, u32), i128)> = None;
+    let day = 86_400 * 1_000_000_000i128;
+    for (secs, usecs) in [
+        (u32::from_le_bytes([b[0], b[1], b[2], b[3]]), u32::from_le_bytes([b[4], b[5], b[6], b[7]])),
+        (u32::from_be_bytes([b[0], b[1], b[2], b[3]]), u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
+    ] {
+        if usecs >= 1_000_000 {
+            continue;
+        }
+        let ts = i128::from(secs) * 1_000_000_000 + i128::from(usecs) * 1000;
+        let delta = (now - ts).abs();
+        if delta < best.map_or(day, |(_, d)| d) {
+            best = Some(((i64::from(secs), usecs * 1000), delta));
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
+/// "Nov 21, 2026 22:01:26.000000000 UTC", as `tshark -T fields` prints an absolute time (in
+/// the local time zone: run tshark with TZ=UTC to compare).
+pub(super) fn abs_time(secs: i64, nanos: u32) -> String {
+    // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar).
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let name = MONTHS.get((month - 1) as usize).copied().unwrap_or("???");
+    format!("{name} {day:2}, {year} {:02}:{:02}:{:02}.{nanos:09} UTC", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// `icmp.data_time` and `icmp.data_time_relative` when the echo data starts with what looks
+/// like ping's timestamp ([`guess_timestamp`]); `now_ns` is the frame's time.
+pub(super) fn data_time_fields(data: &[u8], now_ns: u64) -> Option<Vec<Field>> {
+    let (secs, nanos) = guess_timestamp(data, now_ns)?;
+    let rel = i128::from(now_ns) - (i128::from(secs) * 1_000_000_000 + i128::from(nanos));
+    Some(vec![
+        Field::text("icmp.data_time", "Timestamp from icmp data", abs_time(secs, nanos)),
+        Field::text("icmp.data_time_relative", "Timestamp from icmp data (relative)", rel_time(rel))
+            .shown(format!("{} seconds", rel_time(rel))),
+    ])
+}
+
+/// A relative time as `tshark -T fields` prints it: "0.428000000", "-100.000001000".
+pub(super) fn rel_time(ns: i128) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let a = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
+}
+
 /// "1800 (30 minutes)", as tshark shows a router lifetime.
 fn lifetime(s: u16) -> String {
     let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
@@ -285,7 +350,20 @@ pub(super) fn decapsulate(
         Some(echo) => {
             meta.offset += HEADER_LEN;
             meta.ip_proto = Some(PROTO_ICMP);
-            let data = echo.data.clone();
+            let mut data = echo.data.clone();
+            // tshark takes a timestamp-looking start of the data for ping's send time
+            // (`icmp.data_time`) and shows the rest as data.
+            if let Some(fields) = data_time_fields(&data, cx.now.as_nanos()) {
+                if let Some(r) = cx.trace.records.iter_mut().rev().find(|r| r.protocol == "icmp") {
+                    r.fields.extend(fields);
+                    r.notes.push(
+                        "the first 8 bytes of the echo data look like ping's timestamp: the data shown after them"
+                            .to_string(),
+                    );
+                }
+                data.drain(..8);
+                meta.offset += 8;
+            }
             net.last_echo = Some(echo);
             Ok(Some(Pdu { data: Data::Bytes(data), meta }))
         }

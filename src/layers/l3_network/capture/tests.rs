@@ -48,7 +48,8 @@ const FIELDS: &str = "eth.src eth.dst eth.type vlan.id eth.padding eth.trailer v
     ipv6.fragment.count ipv6.reassembled.length icmpv6.mldr.nb_mcast_records icmpv6.mldr.mar \
     icmpv6.mldr.mar.record_type icmpv6.mldr.mar.multicast_address arp.src.hw_mac arp.dst.hw_mac arp.hw.type \
     arp.isgratuitous arp.src.proto vlan.etype vlan.len eth.len eth.invalid_lentype ieee8021ad.id ip.dsfield \
-    ipv6.routing.src.addr icmpv6.mldr.mar.nb_sources ip.reassembled.data ipv6.reassembled.data";
+    ipv6.routing.src.addr icmpv6.mldr.mar.nb_sources ip.reassembled.data ipv6.reassembled.data data.len \
+    icmp.data_time icmp.data_time_relative";
 
 macro_rules! capture {
     ($name:literal) => {
@@ -90,6 +91,7 @@ const CAPTURES: &[(&str, &[u8], &str)] = &[
     capture!("built-icmp6x"),
     capture!("built-misc6"),
     capture!("built-codes"),
+    capture!("built-dtime"),
 ];
 
 /// Where tshark goes further than L2/L3 here, by design (file, frame, field):
@@ -137,17 +139,20 @@ fn l3() -> Network {
     .unwrap()
 }
 
-/// What one frame gave: the trace, L3's result, and whether its transport went up to L4.
+/// What one frame gave: the trace, L3's result, whether its transport went up to L4, and the
+/// `data.len` the dissector will show where L3 decides it (an ICMP echo's data, a fragment held
+/// for reassembly).
 struct Dissected {
     trace: Trace,
     l3: Option<crate::error::Result<Option<Pdu>>>,
     to_l4: bool,
+    data_len: Option<usize>,
 }
 
 /// L2, then L3 for IP, then the trailer after the packet (as the dissector will do it).
 fn dissect(dl: &mut DataLink, net: &mut Network, number: usize, at: Instant, orig: usize, frame: &[u8]) -> Dissected {
     let mut cx = Context::new(at);
-    let mut out = Dissected { trace: Trace::default(), l3: None, to_l4: false };
+    let mut out = Dissected { trace: Trace::default(), l3: None, to_l4: false, data_len: None };
     let Ok(Some(p)) = dl.decapsulate(Pdu::bytes(frame.to_vec()), &mut cx) else {
         out.trace = cx.trace;
         return out;
@@ -159,6 +164,18 @@ fn dissect(dl: &mut DataLink, net: &mut Network, number: usize, at: Instant, ori
         let first = cx.trace.records.len();
         let r = net.decapsulate(p, &mut cx);
         out.to_l4 = matches!(&r, Ok(Some(p)) if matches!(p.meta.ip_proto, Some(6 | 17)));
+        out.data_len = match &r {
+            Ok(Some(p)) if matches!(p.meta.ip_proto, Some(1 | 58)) && !p.is_empty() => Some(p.len()),
+            // A fragment held: the last record is its IP record; its payload is shown as data.
+            Ok(None) => cx
+                .trace
+                .records
+                .last()
+                .filter(|r| r.protocol == "ip" || r.protocol == "ipv6")
+                .filter(|r| r.notes.iter().any(|n| n.starts_with("fragment held")))
+                .map(|r| r.payload_len),
+            _ => None,
+        };
         let measured =
             cx.trace.records.get(first).filter(|r| r.protocol == "ip" || r.protocol == "ipv6").map(|r| r.pdu_len());
         let end = if r.is_ok() { measured.map(|l| start + l) } else { None };
@@ -200,6 +217,16 @@ fn every_frame_matches_tshark() {
                 if d.to_l4 && (name.starts_with("udp.") || name.starts_with("tcp.")) {
                     continue;
                 }
+                if *name == "data.len" {
+                    // Compared only where L3 decides what the data is.
+                    if let Some(n) = d.data_len {
+                        compared += 1;
+                        if n.to_string() != want {
+                            failures.push(format!("{file} frame {n}: data.len tshark {want:?}, osilab {n}"));
+                        }
+                    }
+                    continue;
+                }
                 if KNOWN_GAPS.contains(&(file, n, name)) {
                     continue;
                 }
@@ -235,8 +262,10 @@ fn fragments_wait_then_the_last_one_delivers_the_datagram() {
     let (at, orig, f) = &fr[2];
     let d = dissect(&mut dl, &mut net, 3, *at, *orig, f);
     let p = d.l3.unwrap().unwrap().unwrap();
-    // The echo data (3008 − 8 bytes of ICMP header), detached from the frame.
-    assert_eq!((p.len(), p.meta.ip_proto, p.meta.detached), (3000, Some(1), true));
+    // The echo data: 3008 − 8 bytes of ICMP header − ping's 8-byte timestamp, which tshark shows
+    // as icmp.data_time (data.len 2992); detached from the frame.
+    assert_eq!((p.len(), p.meta.ip_proto, p.meta.detached), (2992, Some(1), true));
+    assert_eq!(joined(&d.trace, "icmp.data_time").len(), "Nov 21, 2026 22:01:26.000000000 UTC".len());
     assert_eq!(joined(&d.trace, "ip.fragment"), "1,2,3");
     assert_eq!(joined(&d.trace, "ip.reassembled.length"), "3008");
     assert_eq!(net.pending_reassemblies(), 0);
