@@ -92,6 +92,7 @@ const CAPTURES: &[(&str, &[u8], &str)] = &[
     capture!("built-misc6"),
     capture!("built-codes"),
     capture!("built-dtime"),
+    capture!("built-icmpx3"),
 ];
 
 /// Where tshark goes further than L2/L3 here, by design (file, frame, field):
