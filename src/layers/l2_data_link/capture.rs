@@ -9,7 +9,8 @@
 //! - the Ethernet II header (IEEE 802.3 §3.1.1), and any number of 802.1Q tags (IEEE 802.1Q
 //!   §9.6; at most [`MAX_TAGS`]), each its own record: `vlan` for a C-tag (TPID 0x8100),
 //!   `ieee8021ad` for an S-tag (TPID 0x88a8, IEEE 802.1Q §9.5 "Q-in-Q"), as tshark names them;
-//! - a length/type field of at most 1500 as an IEEE 802.3 length (§3.2.6): the `eth` record
+//! - a length/type field of 1..=1500 as an IEEE 802.3 length (§3.2.6; 0 is an unknown type to
+//!   Wireshark, as it is here): the `eth` record
 //!   titled "IEEE 802.3 Ethernet" shows `eth.len` (`vlan.len` after a tag), the payload is that
 //!   many bytes, passed up with `meta.ethertype` set to the length and an expert item saying LLC
 //!   is not dissected; a length past the end of the frame is Wireshark's Malformed error;
@@ -52,7 +53,9 @@ enum LenType {
 
 impl LenType {
     fn of(v: u16) -> Self {
-        if v >= MIN_ETHERTYPE {
+        // Wireshark (packet-eth.c) reads 0x0000 as an (unknown) EtherType, not as an empty
+        // 802.3 frame.
+        if v >= MIN_ETHERTYPE || v == 0 {
             LenType::Type(v)
         } else if v <= MAX_LENGTH {
             LenType::Length(v)

@@ -141,6 +141,17 @@ fn ieee_802_3_length_frames() {
 }
 
 #[test]
+fn type_zero_is_an_unknown_ethertype_not_a_length() {
+    // 60 zero bytes (the malformed fixture all-zeros.pcap): tshark shows "Ethernet II", eth.type
+    // 0x0000 "Unknown", and 46 bytes of data.
+    let (r, t) = dissect(&[0; 60]);
+    let p = r.unwrap().unwrap();
+    assert_eq!((p.meta.ethertype, p.len()), (Some(0), 46));
+    assert_eq!((fields(&t, "eth.type"), fields(&t, "eth.len")), ("0x0000".to_string(), String::new()));
+    assert!(t.records[0].title.starts_with("Ethernet II"));
+}
+
+#[test]
 fn other_arp_shapes_match_tshark() {
     // Hardware type 0x1234: tshark prints arp.hw.type 4660, arp.src.hw / arp.dst.hw (not _mac).
     let (r, t) = dissect(&hex("00005e00530200005e0053010806123408000604000100005e005301c0000201000000000000c0000202"));

@@ -98,9 +98,10 @@ mod tests {
         pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
     }
 
-    /// Each case is a frame of /tmp pad.pcap (made with Python, IPv4/ICMP and ARP payloads) and
+    /// Each case is a frame built with Python (an IPv4/ICMP packet, then the trailer bytes) and
     /// the values `tshark -T fields -e eth.padding -e eth.trailer -e vlan.trailer -e eth.fcs
-    /// -e eth.fcs.status` printed for it (tshark 4.0.17, default preferences).
+    /// -e eth.fcs.status` printed for it (tshark 4.0.17, default preferences). The same frames
+    /// are in l3_network/capture/testdata/built-pad.pcap, checked end to end there.
     #[test]
     fn matches_tshark() {
         // 60-byte frame, 28-byte IP packet at 14: 18 zero bytes of padding.
@@ -150,7 +151,7 @@ mod tests {
     }
 
     /// Tagged frames (802.1Q VID 100): padding keeps its `eth.padding` name, the rest is
-    /// `vlan.trailer`, and no FCS is assumed (tshark 4.0.17 on the same pad.pcap).
+    /// `vlan.trailer`, and no FCS is assumed (tshark 4.0.17 on the same built-pad.pcap).
     #[test]
     fn tagged_frames_match_tshark() {
         // 60 bytes, 28-byte packet at 18: 14 bytes of padding.

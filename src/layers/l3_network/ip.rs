@@ -420,14 +420,32 @@ pub(super) fn problem_error(fam: &Family, p: &Problem, header_at: usize) -> Erro
     }
 }
 
-/// Wireshark's short DSCP name (RFC 2474, RFC 2597, RFC 3246).
+/// Wireshark's short DSCP name, as in the DS field's summary (RFC 2474 class selectors, RFC 2597
+/// AF, RFC 3246 EF, RFC 5865 Voice Admit, RFC 8622 LE).
 pub(super) fn dscp_name(d: u8) -> String {
     match d {
         0 => "CS0".into(),
+        1 => "LE".into(),
         8 | 16 | 24 | 32 | 40 | 48 | 56 => format!("CS{}", d / 8),
-        46 => "EF".into(),
+        44 => "VOICE-ADMIT".into(),
+        46 => "EF PHB".into(),
         10 | 12 | 14 | 18 | 20 | 22 | 26 | 28 | 30 | 34 | 36 | 38 => format!("AF{}{}", d / 8, (d % 8) / 2),
-        other => format!("Unknown ({other})"),
+        _ => "Unknown".into(),
+    }
+}
+
+/// Wireshark's long DSCP name, as on the `ip.dsfield.dscp` line ("Class Selector 6").
+pub(super) fn dscp_long_name(d: u8) -> String {
+    match d {
+        0 => "Default".into(),
+        1 => "Lower Effort".into(),
+        8 | 16 | 24 | 32 | 40 | 48 | 56 => format!("Class Selector {}", d / 8),
+        44 => "Voice Admit".into(),
+        46 => "Expedited Forwarding".into(),
+        10 | 12 | 14 | 18 | 20 | 22 | 26 | 28 | 30 | 34 | 36 | 38 => {
+            format!("Assured Forwarding {}{}", d / 8, (d % 8) / 2)
+        }
+        _ => "Unknown".into(),
     }
 }
 
@@ -445,7 +463,7 @@ pub(super) fn ecn_names(e: u8) -> (&'static str, &'static str) {
 pub(super) fn ds_fields(fields: &mut Vec<Field>, prefix: &str, ds: u8) {
     let (dscp, ecn) = (ds >> 2, ds & 3);
     let (_, ecn_long) = ecn_names(ecn);
-    let dscp_long = if dscp == 0 { "Default".to_string() } else { dscp_name(dscp) };
+    let dscp_long = dscp_long_name(dscp);
     fields.push(
         Field::uint(format!("{prefix}.dscp"), "Differentiated Services Codepoint", dscp)
             .shown(format!("{dscp_long} ({dscp})"))

@@ -56,12 +56,19 @@ impl Table {
     fn take(&mut self, key: &Key) -> Vec<Piece> {
         self.map.remove(key).unwrap_or_default()
     }
+
+    /// Datagrams listed, and the most fragments listed for one (for the tests' bounds).
+    #[cfg(test)]
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.map.len(), self.map.values().map(Vec::len).max().unwrap_or(0))
+    }
 }
 
-/// Drop the datagrams held longer than the reassembly timeout, noting each on `r`.
+/// Drop the datagrams held longer than the reassembly timeout (RFC 1122 §3.3.2, RFC 8200
+/// §4.5), each an expert item on `r`.
 pub(super) fn expire(net: &mut Network, cx: &Context, r: &mut Record) {
     for gone in net.reassembler.expire(cx.now) {
-        r.notes.push(expired_note(&gone));
+        r.expert.push(Expert::new(Severity::Note, Group::Reassemble, expired_note(&gone), None));
         net.capture.fragments.take(&gone.key);
     }
 }
@@ -84,7 +91,6 @@ pub(super) fn reassemble(
     let piece = Piece { frame: net.capture.frame, offset: frag.offset, len: frag.data.len() };
     let (result, evicted) = net.reassembler.insert(key, cx.now, frag, limit, fam.overlap);
     if let Some(gone) = evicted {
-        r.notes.push(expired_note(&gone));
         r.expert.push(Expert::new(Severity::Note, Group::Reassemble, expired_note(&gone), None));
         net.capture.fragments.take(&gone.key);
     }

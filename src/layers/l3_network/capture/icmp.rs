@@ -8,7 +8,8 @@
 //! quench (4), redirect (5, with the gateway address), time exceeded (11) and parameter problem
 //! (12, with a pointer) quote the invoking datagram; for 3, 11 and 12 a non-zero byte 5 is the
 //! RFC 4884 length of the quote in 32-bit words; type 3 code 4 carries the next-hop MTU
-//! (RFC 1191 §4); router advertisement (9, RFC 1256) lists addresses and preferences.
+//! (RFC 1191 §4); router advertisement (9, RFC 1256) lists addresses and preferences. Of a
+//! redirect's quote tshark dissects only the IP header and 8 bytes, as RFC 792 defines it.
 
 use super::super::icmp::{record, Echo, HEADER_LEN, PROTO_ICMP};
 use super::super::Network;
@@ -85,25 +86,16 @@ fn unused(b: &[u8]) -> Field {
 fn body(m: &[u8], fields: &mut Vec<Field>) -> Option<usize> {
     let (t, c) = (byte(m, 0), byte(m, 1));
     let rest = m.len().saturating_sub(HEADER_LEN);
-    let rfc4884 = |fields: &mut Vec<Field>, first: Field| {
-        // RFC 4884 §4.1: byte 5 is the length of the original datagram in 32-bit words.
-        let words = byte(m, 5);
-        if words == 0 {
-            fields.push(first);
-            return rest;
-        }
-        fields.push(match t {
-            12 => Field::uint("icmp.pointer", "Pointer", byte(m, 4)),
-            _ => unused(&m[4..5]),
-        });
-        fields.push(Field::uint("icmp.length", "Length", words));
-        let bytes = usize::from(words) * 4;
-        fields.push(Field::uint("icmp.length.original_datagram", "Length of original datagram", bytes as u64));
-        fields.push(unused(&m[6..8]));
-        bytes.min(rest)
+    // RFC 4884 §4.1: for destination unreachable, time exceeded and parameter problem, a
+    // non-zero byte 5 is the length of the original datagram in 32-bit words.
+    let words = usize::from(byte(m, 5));
+    let rfc4884 = words > 0 && matches!(t, 3 | 11 | 12);
+    let length_fields = |fields: &mut Vec<Field>| {
+        fields.push(Field::uint("icmp.length", "Length", words as u64));
+        fields.push(Field::uint("icmp.length.original_datagram", "Length of original datagram", (words * 4) as u64));
     };
     match t {
-        0 | 8 => None,
+        0 | 8 => return None,
         13 | 14 => {
             fields.extend(ident_seq(m));
             if m.len() >= 20 {
@@ -111,58 +103,165 @@ fn body(m: &[u8], fields: &mut Vec<Field>) -> Option<usize> {
                 fields.push(ts_field("icmp.receive_timestamp", "Receive Timestamp", be32(m, 12)));
                 fields.push(ts_field("icmp.transmit_timestamp", "Transmit Timestamp", be32(m, 16)));
             }
-            None
+            return None;
         }
         15 | 16 => {
             fields.extend(ident_seq(m));
-            None
+            return None;
         }
         17 | 18 => {
             fields.extend(ident_seq(m));
             if m.len() >= 12 {
                 fields.push(Field::new("icmp.address_mask", "Address Mask", Value::Ipv4(ipv4_at(m, 8))));
             }
-            None
+            return None;
         }
-        3 if c == 4 => {
-            fields.push(unused(&m[4..6]));
-            fields.push(Field::uint("icmp.mtu", "MTU of next hop", be16(m, 6)));
-            Some(rest)
+        3 => {
+            if rfc4884 {
+                fields.push(unused(&m[4..5]));
+                length_fields(fields);
+                if c == 4 {
+                    fields.push(Field::uint("icmp.mtu", "MTU of next hop", be16(m, 6)));
+                } else {
+                    fields.push(unused(&m[6..8]));
+                }
+            } else if c == 4 {
+                // RFC 1191 §4: the next-hop MTU in the low 16 bits.
+                fields.push(unused(&m[4..6]));
+                fields.push(Field::uint("icmp.mtu", "MTU of next hop", be16(m, 6)));
+            } else {
+                fields.push(unused(&m[4..8]));
+            }
         }
-        3 | 11 => Some(rfc4884(fields, unused(&m[4..8]))),
+        11 => {
+            if rfc4884 {
+                fields.push(unused(&m[4..5]));
+                length_fields(fields);
+                fields.push(unused(&m[6..8]));
+            } else {
+                fields.push(unused(&m[4..8]));
+            }
+        }
         12 => {
-            let first = Field::uint("icmp.pointer", "Pointer", byte(m, 4));
-            let n = rfc4884(fields, first);
-            if byte(m, 5) == 0 {
+            fields.push(Field::uint("icmp.pointer", "Pointer", byte(m, 4)));
+            if rfc4884 {
+                length_fields(fields);
+                fields.push(unused(&m[6..8]));
+            } else {
                 fields.push(unused(&m[5..8]));
             }
-            Some(n)
         }
-        4 => Some(rest),
-        5 => {
-            fields.push(Field::new("icmp.redir_gw", "Gateway Address", Value::Ipv4(ipv4_at(m, 4))));
-            Some(rest)
-        }
+        4 => {}
+        5 => fields.push(Field::new("icmp.redir_gw", "Gateway Address", Value::Ipv4(ipv4_at(m, 4)))),
         9 => {
-            // RFC 1256 §3: number of addresses, entry size (words), lifetime, then the entries.
+            // RFC 1256 §3: number of addresses, entry size (words), lifetime, then the entries,
+            // which tshark lists only for the standard entry size of 2 words.
             let (n, size) = (byte(m, 4), byte(m, 5));
             let life = be16(m, 6);
             fields.push(Field::uint("icmp.num_addrs", "Number of addresses", n));
             fields.push(Field::uint("icmp.addr_entry_size", "Address entry size", size));
             fields.push(Field::uint("icmp.lifetime", "Lifetime", life).shown(lifetime(life)));
-            let step = usize::from(size.max(2)) * 4;
-            for k in 0..usize::from(n) {
-                let at = HEADER_LEN + k * step;
-                if at + 8 > m.len() {
-                    break;
+            if size == 2 {
+                for k in 0..usize::from(n) {
+                    let at = HEADER_LEN + k * 8;
+                    if at + 8 > m.len() {
+                        break;
+                    }
+                    fields.push(Field::new("icmp.router_address", "Router address", Value::Ipv4(ipv4_at(m, at))));
+                    // A signed 32-bit preference (RFC 1256 §3: "twos-complement").
+                    let pref = be32(m, at + 4) as i32;
+                    let f = if pref < 0 {
+                        Field::text("icmp.pref_level", "Preference level", pref.to_string())
+                    } else {
+                        Field::uint("icmp.pref_level", "Preference level", pref as u64)
+                    };
+                    fields.push(f);
                 }
-                fields.push(Field::new("icmp.router_address", "Router address", Value::Ipv4(ipv4_at(m, at))));
-                fields.push(Field::uint("icmp.pref_level", "Preference level", be32(m, at + 4)));
             }
-            None
+            return None;
         }
-        _ => None,
+        _ => return None,
     }
+    // What of the rest is the original datagram, as Wireshark decides it (packet-icmp.c): for a
+    // redirect, the quoted header and 8 bytes; with an RFC 4884 length (any error type but a
+    // redirect) when the message is longer and the quoted total length larger, (quoted IHL +
+    // length) words; else all of it.
+    let q = m.get(HEADER_LEN..).unwrap_or_default();
+    let ihl_bytes = usize::from(byte(q, 0) & 0x0f) * 4;
+    let quoted_len = usize::from(be16(q, 2));
+    let n = if t == 5 {
+        ihl_bytes + 8
+    } else if words > 0 && rest > words * 4 && quoted_len > words * 4 {
+        ihl_bytes + words * 4
+    } else {
+        rest
+    };
+    Some(n.min(rest))
+}
+
+/// Wireshark's guess at the timestamp ping puts in the first 8 bytes of its echo data (Mike
+/// Muuss's original ping wrote a `struct timeval` there, in host byte order): the seconds and
+/// microseconds read little- and big-endian, microseconds below 10^6, the one nearest the
+/// frame's time if less than a day away (tshark 4.0 reads 32-bit fields only). `now_ns` is the
+/// frame's time in nanoseconds since the Unix epoch. Returns (seconds, nanoseconds).
+pub(super) fn guess_timestamp(d: &[u8], now_ns: u64) -> Option<(i64, u32)> {
+    let b: [u8; 8] = d.get(..8)?.try_into().ok()?;
+    let now = i128::from(now_ns);
+    let mut best: Option<((i64, u32), i128)> = None;
+    let day = 86_400 * 1_000_000_000i128;
+    for (secs, usecs) in [
+        (u32::from_le_bytes([b[0], b[1], b[2], b[3]]), u32::from_le_bytes([b[4], b[5], b[6], b[7]])),
+        (u32::from_be_bytes([b[0], b[1], b[2], b[3]]), u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
+    ] {
+        if usecs >= 1_000_000 {
+            continue;
+        }
+        let ts = i128::from(secs) * 1_000_000_000 + i128::from(usecs) * 1000;
+        let delta = (now - ts).abs();
+        if delta < best.map_or(day, |(_, d)| d) {
+            best = Some(((i64::from(secs), usecs * 1000), delta));
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
+/// "Nov 21, 2026 22:01:26.000000000 UTC", as `tshark -T fields` prints an absolute time (in
+/// the local time zone: run tshark with TZ=UTC to compare).
+pub(super) fn abs_time(secs: i64, nanos: u32) -> String {
+    // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar).
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let name = MONTHS.get((month - 1) as usize).copied().unwrap_or("???");
+    format!("{name} {day:2}, {year} {:02}:{:02}:{:02}.{nanos:09} UTC", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// `icmp.data_time` and `icmp.data_time_relative` when the echo data starts with what looks
+/// like ping's timestamp ([`guess_timestamp`]); `now_ns` is the frame's time.
+pub(super) fn data_time_fields(data: &[u8], now_ns: u64) -> Option<Vec<Field>> {
+    let (secs, nanos) = guess_timestamp(data, now_ns)?;
+    let rel = i128::from(now_ns) - (i128::from(secs) * 1_000_000_000 + i128::from(nanos));
+    Some(vec![
+        Field::text("icmp.data_time", "Timestamp from icmp data", abs_time(secs, nanos)),
+        Field::text("icmp.data_time_relative", "Timestamp from icmp data (relative)", rel_time(rel))
+            .shown(format!("{} seconds", rel_time(rel))),
+    ])
+}
+
+/// A relative time as `tshark -T fields` prints it: "0.428000000", "-100.000001000".
+pub(super) fn rel_time(ns: i128) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let a = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
 }
 
 /// "1800 (30 minutes)", as tshark shows a router lifetime.
@@ -285,7 +384,20 @@ pub(super) fn decapsulate(
         Some(echo) => {
             meta.offset += HEADER_LEN;
             meta.ip_proto = Some(PROTO_ICMP);
-            let data = echo.data.clone();
+            let mut data = echo.data.clone();
+            // tshark takes a timestamp-looking start of the data for ping's send time
+            // (`icmp.data_time`) and shows the rest as data.
+            if let Some(fields) = data_time_fields(&data, cx.now.as_nanos()) {
+                if let Some(r) = cx.trace.records.iter_mut().rev().find(|r| r.protocol == "icmp") {
+                    r.fields.extend(fields);
+                    r.notes.push(
+                        "the first 8 bytes of the echo data look like ping's timestamp: the data shown after them"
+                            .to_string(),
+                    );
+                }
+                data.drain(..8);
+                meta.offset += 8;
+            }
             net.last_echo = Some(echo);
             Ok(Some(Pdu { data: Data::Bytes(data), meta }))
         }

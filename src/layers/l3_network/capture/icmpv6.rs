@@ -264,7 +264,13 @@ fn body(m: &[u8], at: usize, r: &mut Record) -> Vec<(usize, usize)> {
     let f = &mut r.fields;
     match t {
         1 | 3 => {
-            f.push(reserved(&m[4..8]));
+            // RFC 4884 §4.1: a non-zero first byte is the quote's length (in 64-bit words).
+            if m[4] != 0 {
+                f.push(Field::uint("icmpv6.length", "Length of original datagram", m[4]));
+                f.push(reserved(&m[5..8]));
+            } else {
+                f.push(reserved(&m[4..8]));
+            }
             quotes.push((HEADER_LEN, n));
         }
         2 => {

@@ -89,6 +89,14 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     // RFC 791 §3.1: "the minimum value for a correct header is 5" (tshark: "Bogus IP header length").
     let ihl = usize::from(first & 0x0f);
     if ihl < 5 {
+        // tshark shows the version and the header length, then stops.
+        let mut r = record_bytes(Direction::Up, &bytes[..1]);
+        r.title = "Internet Protocol Version 4".to_string();
+        r.header = 0..1;
+        r.payload_len = 0;
+        let msg = format!("Bogus IP header length ({}, must be at least {MIN_HEADER_LEN})", ihl * 4);
+        r.expert.push(Expert::new(Severity::Error, Group::Protocol, msg, off));
+        cx.trace.push(r);
         return Err(Error::invalid(
             L3,
             PROTO,

@@ -298,6 +298,12 @@ fn icmp_record(t: &[u8], v6: bool, at: usize, cx: &mut Context) -> usize {
     }
     let mut r = host_icmp::record(Direction::Up, v6, t, 0);
     r.header = at..at + host_icmp::HEADER_LEN;
+    // tshark guesses ping's timestamp in a quoted echo's data too.
+    if !v6 && matches!(t[0], 0 | 8) {
+        if let Some(f) = super::icmp::data_time_fields(&t[host_icmp::HEADER_LEN..], cx.now.as_nanos()) {
+            r.fields.extend(f);
+        }
+    }
     r.notes.push("checksum not verified: the message is quoted in an ICMP error".to_string());
     shift(&mut r, 0);
     cx.trace.push(r);

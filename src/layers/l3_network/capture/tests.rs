@@ -48,7 +48,8 @@ const FIELDS: &str = "eth.src eth.dst eth.type vlan.id eth.padding eth.trailer v
     ipv6.fragment.count ipv6.reassembled.length icmpv6.mldr.nb_mcast_records icmpv6.mldr.mar \
     icmpv6.mldr.mar.record_type icmpv6.mldr.mar.multicast_address arp.src.hw_mac arp.dst.hw_mac arp.hw.type \
     arp.isgratuitous arp.src.proto vlan.etype vlan.len eth.len eth.invalid_lentype ieee8021ad.id ip.dsfield \
-    ipv6.routing.src.addr icmpv6.mldr.mar.nb_sources ip.reassembled.data ipv6.reassembled.data";
+    ipv6.routing.src.addr icmpv6.mldr.mar.nb_sources ip.reassembled.data ipv6.reassembled.data data.len \
+    icmp.data_time icmp.data_time_relative";
 
 macro_rules! capture {
     ($name:literal) => {
@@ -90,6 +91,8 @@ const CAPTURES: &[(&str, &[u8], &str)] = &[
     capture!("built-icmp6x"),
     capture!("built-misc6"),
     capture!("built-codes"),
+    capture!("built-dtime"),
+    capture!("built-icmpx3"),
 ];
 
 /// Where tshark goes further than L2/L3 here, by design (file, frame, field):
@@ -137,17 +140,20 @@ fn l3() -> Network {
     .unwrap()
 }
 
-/// What one frame gave: the trace, L3's result, and whether its transport went up to L4.
+/// What one frame gave: the trace, L3's result, whether its transport went up to L4, and the
+/// `data.len` the dissector will show where L3 decides it (an ICMP echo's data, a fragment held
+/// for reassembly).
 struct Dissected {
     trace: Trace,
     l3: Option<crate::error::Result<Option<Pdu>>>,
     to_l4: bool,
+    data_len: Option<usize>,
 }
 
 /// L2, then L3 for IP, then the trailer after the packet (as the dissector will do it).
 fn dissect(dl: &mut DataLink, net: &mut Network, number: usize, at: Instant, orig: usize, frame: &[u8]) -> Dissected {
     let mut cx = Context::new(at);
-    let mut out = Dissected { trace: Trace::default(), l3: None, to_l4: false };
+    let mut out = Dissected { trace: Trace::default(), l3: None, to_l4: false, data_len: None };
     let Ok(Some(p)) = dl.decapsulate(Pdu::bytes(frame.to_vec()), &mut cx) else {
         out.trace = cx.trace;
         return out;
@@ -159,6 +165,18 @@ fn dissect(dl: &mut DataLink, net: &mut Network, number: usize, at: Instant, ori
         let first = cx.trace.records.len();
         let r = net.decapsulate(p, &mut cx);
         out.to_l4 = matches!(&r, Ok(Some(p)) if matches!(p.meta.ip_proto, Some(6 | 17)));
+        out.data_len = match &r {
+            Ok(Some(p)) if matches!(p.meta.ip_proto, Some(1 | 58)) && !p.is_empty() => Some(p.len()),
+            // A fragment held: the last record is its IP record; its payload is shown as data.
+            Ok(None) => cx
+                .trace
+                .records
+                .last()
+                .filter(|r| r.protocol == "ip" || r.protocol == "ipv6")
+                .filter(|r| r.notes.iter().any(|n| n.starts_with("fragment held")))
+                .map(|r| r.payload_len),
+            _ => None,
+        };
         let measured =
             cx.trace.records.get(first).filter(|r| r.protocol == "ip" || r.protocol == "ipv6").map(|r| r.pdu_len());
         let end = if r.is_ok() { measured.map(|l| start + l) } else { None };
@@ -200,6 +218,16 @@ fn every_frame_matches_tshark() {
                 if d.to_l4 && (name.starts_with("udp.") || name.starts_with("tcp.")) {
                     continue;
                 }
+                if *name == "data.len" {
+                    // Compared only where L3 decides what the data is.
+                    if let Some(n) = d.data_len {
+                        compared += 1;
+                        if n.to_string() != want {
+                            failures.push(format!("{file} frame {n}: data.len tshark {want:?}, osilab {n}"));
+                        }
+                    }
+                    continue;
+                }
                 if KNOWN_GAPS.contains(&(file, n, name)) {
                     continue;
                 }
@@ -235,8 +263,10 @@ fn fragments_wait_then_the_last_one_delivers_the_datagram() {
     let (at, orig, f) = &fr[2];
     let d = dissect(&mut dl, &mut net, 3, *at, *orig, f);
     let p = d.l3.unwrap().unwrap().unwrap();
-    // The echo data (3008 − 8 bytes of ICMP header), detached from the frame.
-    assert_eq!((p.len(), p.meta.ip_proto, p.meta.detached), (3000, Some(1), true));
+    // The echo data: 3008 − 8 bytes of ICMP header − ping's 8-byte timestamp, which tshark shows
+    // as icmp.data_time (data.len 2992); detached from the frame.
+    assert_eq!((p.len(), p.meta.ip_proto, p.meta.detached), (2992, Some(1), true));
+    assert_eq!(joined(&d.trace, "icmp.data_time").len(), "Nov 21, 2026 22:01:26.000000000 UTC".len());
     assert_eq!(joined(&d.trace, "ip.fragment"), "1,2,3");
     assert_eq!(joined(&d.trace, "ip.reassembled.length"), "3008");
     assert_eq!(net.pending_reassemblies(), 0);
@@ -375,6 +405,14 @@ fn unreadable_headers_are_errors_naming_l3_and_the_byte() {
         let e = r.unwrap_err();
         assert_eq!((e.layer, e.offset), (Some(LayerId::Network), Some(offset)), "{e}");
     }
+    // IHL 4: tshark prints ip.version 4 and ip.hdr_len 16 with "Bogus IP header length", then stops.
+    let (r, t) = up(&mut net, vec![0x44; 20]);
+    assert!(r.is_err());
+    assert_eq!(
+        (joined(&t, "ip.version"), joined(&t, "ip.hdr_len"), joined(&t, "ip.len")),
+        ("4".into(), "16".into(), String::new())
+    );
+    assert_eq!(t.records[0].expert[0].message, "Bogus IP header length (16, must be at least 20)");
     // ICMP cut to 6 bytes: the record as far as it goes, then a truncation error at its end.
     let mut p = echo4(64, b"");
     p.truncate(26);
@@ -467,6 +505,42 @@ proptest! {
             for r in &cx.trace.records {
                 prop_assert!(r.header.start <= r.header.end);
             }
+        }
+    }
+
+    #[test]
+    fn fragment_storms_stay_bounded(frags in proptest::collection::vec((0u16..80, 0u16..40, any::<bool>(), 0usize..40, any::<bool>()), 1..400)) {
+        use super::super::reassembly::{MAX_DATAGRAMS, MAX_PIECES};
+        let mut net = l3();
+        for (i, (id, units, more, len, six)) in frags.into_iter().enumerate() {
+            net.set_frame_number(i + 1);
+            let data = vec![(i % 7) as u8; len];
+            let packet = if six {
+                let mut h = vec![0x60, 0, 0, 0, 0, 0, 44, 64];
+                h[4..6].copy_from_slice(&((8 + len) as u16).to_be_bytes());
+                h.extend_from_slice(&[0x20; 16]);
+                h.extend_from_slice(&[0x20; 16]);
+                h.extend_from_slice(&[17, 0]);
+                h.extend_from_slice(&((units << 3) | u16::from(more)).to_be_bytes());
+                h.extend_from_slice(&u32::from(id).to_be_bytes());
+                h
+            } else {
+                let mut h = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2];
+                h[2..4].copy_from_slice(&((20 + len) as u16).to_be_bytes());
+                h[4..6].copy_from_slice(&id.to_be_bytes());
+                h[6..8].copy_from_slice(&((u16::from(more) << 13) | units).to_be_bytes());
+                h
+            };
+            let mut p = packet;
+            p.extend_from_slice(&data);
+            let mut cx = Context::new(Instant::from_nanos(i as u64 * 1_000_000));
+            let mut pdu = Pdu::bytes(p);
+            pdu.meta = Meta { offset: 14, ethertype: Some(if six { 0x86dd } else { 0x0800 }), ..Meta::default() };
+            prop_assert!(net.decapsulate(pdu, &mut cx).is_ok());
+            let (listed, most) = net.capture.fragments.sizes();
+            prop_assert!(net.pending_reassemblies() <= MAX_DATAGRAMS);
+            prop_assert!(listed <= net.pending_reassemblies());
+            prop_assert!(most <= MAX_PIECES + 1);
         }
     }
 
