@@ -217,6 +217,11 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         self.map.values_mut().map(|s| &mut s.value)
     }
 
+    /// Every entry with its key, in no particular order.
+    pub fn entries_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.map.iter_mut().map(|(k, s)| (k, &mut s.value))
+    }
+
     /// Every entry, in no particular order.
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.map.values().map(|s| &s.value)
