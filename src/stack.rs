@@ -417,6 +417,7 @@ impl Stack {
                 remote_ip: cfg.remote.ip,
                 remote_port: cfg.remote.port,
                 tcp,
+                capture: false,
             })?),
             Box::new(Network::new(NetworkConfig {
                 local: cfg.local.ip,

@@ -11,10 +11,18 @@
 //! retransmission) is not built yet: this layer sends and receives data segments on a connection
 //! taken as established, in the state [`TcpParams`] gives.
 //!
+//! Capture mode ([`capture`], `osilab dissect`): the same segment code observes conversations in
+//! a capture, as Wireshark does, instead of receiving on one socket: [`TransportCapture`] keeps a
+//! capture-mode [`Transport`] per direction of every TCP conversation.
+//!
 //! CONTRACT (public API used by the stack and the CLI; keep these names and signatures):
 //! - `TransportKind`, `TcpParams`, `TransportConfig`, `Transport::new(cfg) -> Result<Transport>`,
 //!   `impl Layer for Transport`
+//! - `TransportCapture::new(CaptureConfig) `, `impl Layer for TransportCapture`, `Piece::of(&Meta)`
 
+pub mod capture;
+#[cfg(test)]
+mod capture_tests;
 pub mod checksum;
 pub mod options;
 pub mod reassembly;
@@ -23,6 +31,7 @@ pub mod tcp;
 mod tests;
 pub mod udp;
 
+pub use capture::{CaptureConfig, Piece, TransportCapture};
 pub use checksum::ChecksumStatus;
 pub use options::TcpOption;
 pub use reassembly::RecvQueue;
@@ -92,6 +101,12 @@ pub struct TransportConfig {
     pub remote_port: u16,
     /// TCP connection state (ignored for UDP).
     pub tcp: TcpParams,
+    /// Capture mode: observe one direction of a conversation in a capture (the addresses and
+    /// ports are the segments' receiver as local, their sender as remote) instead of receiving on
+    /// a socket: no port is refused, a bad checksum is reported and the segment still goes up,
+    /// the sequence space is learned from the segments seen, no receive window is enforced. See
+    /// [`capture`].
+    pub capture: bool,
 }
 
 /// The largest IPv4 datagram payload: the 16-bit total length minus the 20-byte header without
@@ -110,6 +125,11 @@ pub struct Transport {
     recv: RecvQueue,
     /// TS.Recent: the peer's latest TSval, echoed as TSecr (RFC 7323 §4.3).
     ts_recent: u32,
+    /// Capture mode: what was learned about this direction's sender.
+    flow: capture::Flow,
+    /// Capture mode: what was learned about the reverse direction (kept in step by
+    /// [`TransportCapture`] when it watches both).
+    peer: capture::Flow,
 }
 
 fn config_error(msg: impl Into<String>) -> Error {
@@ -128,6 +148,18 @@ impl Transport {
                 cfg.local_ip, cfg.remote_ip
             )));
         }
+        if cfg.capture {
+            // An observer refuses nothing a sender may put on the wire: port 0 and any MSS are
+            // reported, not refused; the receive queue is set up from the first segment seen.
+            return Ok(Transport {
+                snd_nxt: 0,
+                recv: RecvQueue::new(0, capture::OBSERVED_WINDOW),
+                ts_recent: 0,
+                flow: capture::Flow::default(),
+                peer: capture::Flow::default(),
+                cfg,
+            });
+        }
         if cfg.kind != TransportKind::Icmp && cfg.remote_port == 0 {
             return Err(config_error("remote port 0 is reserved and cannot be a destination port"));
         }
@@ -143,6 +175,8 @@ impl Transport {
             snd_nxt: cfg.tcp.snd_nxt,
             recv: RecvQueue::new(cfg.tcp.rcv_nxt, u32::from(cfg.tcp.window)),
             ts_recent: cfg.tcp.ts_recent,
+            flow: capture::Flow::default(),
+            peer: capture::Flow::default(),
             cfg,
         })
     }
@@ -431,28 +465,7 @@ impl Transport {
         let view = TcpView::new(&bytes, off)?;
         let status = view.verify(src, dst)?;
         let parsed = TcpSegment::from_view(&view);
-        let title = match &parsed {
-            Ok(seg) => seg.title(Some(rel)),
-            Err(_) => {
-                format!("Transmission Control Protocol, Src Port: {}, Dst Port: {}", view.src_port(), view.dst_port())
-            }
-        };
-        let mut r = Record::new(LayerId::Transport, Direction::Up, "tcp", title, PduName::Segment);
-        r.header = 0..view.header_len();
-        r.payload_len = view.payload().len();
-        r.overhead = view.header_len();
-        if let Ok(seg) = &parsed {
-            r.summary = seg.summary(Some(rel));
-            r.fields = seg.fields(&view, Some(rel));
-            let junk = options::nonzero_padding(&seg.options, view.options_bytes());
-            if junk > 0 {
-                r.notes.push(format!(
-                    "the {junk} bytes of padding after End of Option List are not zero (RFC 9293 §3.1: \
-                     \"The padding is composed of zeros.\"): ignored; Wireshark marks them \
-                     \"Non-zero header padding\""
-                ));
-            }
-        }
+        let mut r = tcp_up_record(&view, parsed.as_ref().ok(), Some(rel));
         r.checks.push(Check::new("tcp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
         // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.7: a segment with a bad checksum is discarded.
         if let ChecksumStatus::Bad { carried, computed } = status {
@@ -667,6 +680,33 @@ impl Transport {
     }
 }
 
+/// The record of a received segment: title, byte ranges, summary and fields (with relative
+/// sequence numbers when `rel` is known); without `seg` (its options did not parse) only the
+/// title and ranges.
+fn tcp_up_record(view: &TcpView<'_>, seg: Option<&TcpSegment>, rel: Option<RelativeTo>) -> Record {
+    let title = match seg {
+        Some(seg) => seg.title(rel),
+        None => format!("Transmission Control Protocol, Src Port: {}, Dst Port: {}", view.src_port(), view.dst_port()),
+    };
+    let mut r = Record::new(LayerId::Transport, Direction::Up, "tcp", title, PduName::Segment);
+    r.header = 0..view.header_len();
+    r.payload_len = view.payload().len();
+    r.overhead = view.header_len();
+    if let Some(seg) = seg {
+        r.summary = seg.summary(rel);
+        r.fields = seg.fields(view, rel);
+        let junk = options::nonzero_padding(&seg.options, view.options_bytes());
+        if junk > 0 {
+            r.notes.push(format!(
+                "the {junk} bytes of padding after End of Option List are not zero (RFC 9293 §3.1: \
+                 \"The padding is composed of zeros.\"): ignored; Wireshark marks them \
+                 \"Non-zero header padding\""
+            ));
+        }
+    }
+    r
+}
+
 fn icmp_record(direction: Direction, len: usize) -> Record {
     let mut r = Record::new(
         LayerId::Transport,
@@ -700,6 +740,9 @@ impl Layer for Transport {
 
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
         let (bytes, meta) = pdu.into_bytes(LayerId::Transport)?;
+        if self.cfg.capture {
+            return self.observe(bytes, meta, cx);
+        }
         self.check_proto(&meta)?;
         match self.cfg.kind {
             TransportKind::Udp => self.decapsulate_udp(bytes, meta, cx),
@@ -715,8 +758,13 @@ impl Layer for Transport {
         self.held_bytes() > 0
     }
 
-    /// The stream ended with data held out of order: the bytes before it never came.
+    /// The stream ended with data held out of order: the bytes before it never came. In capture
+    /// mode that is reported as an expert item, not an error.
     fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        if self.cfg.capture {
+            self.observe_finish(cx);
+            return Ok(());
+        }
         let held = self.held_bytes();
         if held == 0 {
             return Ok(());

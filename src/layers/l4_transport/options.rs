@@ -190,95 +190,113 @@ impl TcpOption {
     /// all zeros (as senders write it) each zero is listed as an `EndOfList`, as Wireshark shows
     /// it, so that emitting the list gives the same bytes back.
     pub fn parse_all(bytes: &[u8], offset: usize) -> Result<Vec<TcpOption>> {
+        match TcpOption::parse_prefix(bytes, offset) {
+            (options, None) => Ok(options),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// As [`TcpOption::parse_all`], but a malformed option does not lose the ones before it:
+    /// the options read up to the first malformed one, and its error. A capture shows those, as
+    /// Wireshark lists the options it could read before the bad one.
+    pub fn parse_prefix(bytes: &[u8], offset: usize) -> (Vec<TcpOption>, Option<Error>) {
         let mut out = Vec::new();
         let mut i = 0;
         while let Some(&k) = bytes.get(i) {
-            let at = offset + i;
-            match k {
-                kind::EOL => {
+            match TcpOption::parse_one(bytes, i, k, offset) {
+                Ok(None) => {
                     let rest = bytes.get(i..).unwrap_or(&[]);
                     let n = if rest.iter().all(|&b| b == 0) { rest.len() } else { 1 };
                     out.extend(std::iter::repeat(TcpOption::EndOfList).take(n));
                     break;
                 }
-                kind::NOP => {
-                    out.push(TcpOption::Nop);
-                    i += 1;
-                    continue;
+                Ok(Some((opt, len))) => {
+                    out.push(opt);
+                    i += len;
                 }
-                _ => {}
+                Err(e) => return (out, Some(e)),
             }
-            // RFC 9293 §3.1: kind, length, data; the length counts kind and length octets.
-            let Some(&len) = bytes.get(i + 1) else {
-                return Err(malformed(
-                    at,
-                    &format!("TCP option {k} ({})", kind_name(k)),
-                    "a length octet",
-                    "the end of the header",
-                ));
-            };
-            let len = usize::from(len);
-            if len < 2 {
-                return Err(malformed(
-                    at + 1,
-                    &format!("TCP option {k} ({}) length", kind_name(k)),
-                    "at least 2 (kind and length octets)",
-                    len.to_string(),
-                ));
-            }
-            let Some(body) = bytes.get(i + 2..i + len) else {
-                return Err(malformed(
-                    at + 1,
-                    &format!("TCP option {k} ({}) length", kind_name(k)),
-                    format!("at most {} (the bytes left in the header)", bytes.len() - i),
-                    format!("{len}: the option overruns the header"),
-                ));
-            };
-            let fixed = |want: usize| -> Result<()> {
-                if len == want {
-                    Ok(())
-                } else {
-                    Err(malformed(
-                        at + 1,
-                        &format!("TCP option {k} ({}) length", kind_name(k)),
-                        want.to_string(),
-                        len.to_string(),
-                    ))
-                }
-            };
-            let be32 = |b: &[u8], at: usize| -> u32 {
-                b.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()).map_or(0, u32::from_be_bytes)
-            };
-            let opt = match k {
-                kind::MSS => {
-                    fixed(4)?; // RFC 9293 §3.2
-                    TcpOption::Mss(u16::from_be_bytes([body[0], body[1]]))
-                }
-                kind::WINDOW_SCALE => {
-                    fixed(3)?; // RFC 7323 §2.2
-                    TcpOption::WindowScale(body[0])
-                }
-                kind::SACK_PERMITTED => {
-                    fixed(2)?; // RFC 2018 §2
-                    TcpOption::SackPermitted
-                }
-                kind::SACK => {
-                    // RFC 2018 §3: length 2 + 8n, n ≥ 1.
-                    if len < 10 || (len - 2) % 8 != 0 {
-                        return Err(malformed(at + 1, "TCP option 5 (SACK) length", "2 + 8n, n ≥ 1", len.to_string()));
-                    }
-                    TcpOption::Sack(body.chunks_exact(8).map(|c| (be32(c, 0), be32(c, 4))).collect())
-                }
-                kind::TIMESTAMPS => {
-                    fixed(10)?; // RFC 7323 §3.2
-                    TcpOption::Timestamps { tsval: be32(body, 0), tsecr: be32(body, 4) }
-                }
-                _ => TcpOption::Unknown { kind: k, data: body.to_vec() },
-            };
-            out.push(opt);
-            i += len;
         }
-        Ok(out)
+        (out, None)
+    }
+
+    /// The option of kind `k` at `bytes[i]` and the octets it takes; `None` for End of Option
+    /// List (the rest is padding).
+    fn parse_one(bytes: &[u8], i: usize, k: u8, offset: usize) -> Result<Option<(TcpOption, usize)>> {
+        let at = offset + i;
+        match k {
+            kind::EOL => return Ok(None),
+            kind::NOP => return Ok(Some((TcpOption::Nop, 1))),
+            _ => {}
+        }
+        // RFC 9293 §3.1: kind, length, data; the length counts kind and length octets.
+        let Some(&len) = bytes.get(i + 1) else {
+            return Err(malformed(
+                at,
+                &format!("TCP option {k} ({})", kind_name(k)),
+                "a length octet",
+                "the end of the header",
+            ));
+        };
+        let len = usize::from(len);
+        if len < 2 {
+            return Err(malformed(
+                at + 1,
+                &format!("TCP option {k} ({}) length", kind_name(k)),
+                "at least 2 (kind and length octets)",
+                len.to_string(),
+            ));
+        }
+        let Some(body) = bytes.get(i + 2..i + len) else {
+            return Err(malformed(
+                at + 1,
+                &format!("TCP option {k} ({}) length", kind_name(k)),
+                format!("at most {} (the bytes left in the header)", bytes.len() - i),
+                format!("{len}: the option overruns the header"),
+            ));
+        };
+        let fixed = |want: usize| -> Result<()> {
+            if len == want {
+                Ok(())
+            } else {
+                Err(malformed(
+                    at + 1,
+                    &format!("TCP option {k} ({}) length", kind_name(k)),
+                    want.to_string(),
+                    len.to_string(),
+                ))
+            }
+        };
+        let be32 = |b: &[u8], at: usize| -> u32 {
+            b.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()).map_or(0, u32::from_be_bytes)
+        };
+        let opt = match k {
+            kind::MSS => {
+                fixed(4)?; // RFC 9293 §3.2
+                TcpOption::Mss(u16::from_be_bytes([body[0], body[1]]))
+            }
+            kind::WINDOW_SCALE => {
+                fixed(3)?; // RFC 7323 §2.2
+                TcpOption::WindowScale(body[0])
+            }
+            kind::SACK_PERMITTED => {
+                fixed(2)?; // RFC 2018 §2
+                TcpOption::SackPermitted
+            }
+            kind::SACK => {
+                // RFC 2018 §3: length 2 + 8n, n ≥ 1.
+                if len < 10 || (len - 2) % 8 != 0 {
+                    return Err(malformed(at + 1, "TCP option 5 (SACK) length", "2 + 8n, n ≥ 1", len.to_string()));
+                }
+                TcpOption::Sack(body.chunks_exact(8).map(|c| (be32(c, 0), be32(c, 4))).collect())
+            }
+            kind::TIMESTAMPS => {
+                fixed(10)?; // RFC 7323 §3.2
+                TcpOption::Timestamps { tsval: be32(body, 0), tsecr: be32(body, 4) }
+            }
+            _ => TcpOption::Unknown { kind: k, data: body.to_vec() },
+        };
+        Ok(Some((opt, len)))
     }
 
     /// The option as etherparse's element, where etherparse has one (not EOL, not unknown

@@ -217,10 +217,16 @@ impl RecvQueue {
         let mut data = payload.get(trimmed..).unwrap_or(&[]).to_vec();
         let own = data.len();
         self.rcv_nxt = end;
+        let from_held = self.drain_held(&mut data);
+        Arrival::Deliver { data, own, from_held, trimmed }
+    }
+
+    /// Append to `data` the held segments that now follow on from RCV.NXT, advancing it; how
+    /// many were used. Held segments are sorted by start: walk them from the front. One wholly
+    /// received already is discarded; one that starts at or before RCV.NXT and reaches past it
+    /// follows on; the first that starts past RCV.NXT leaves a gap, and it and all after it stay.
+    fn drain_held(&mut self, data: &mut Vec<u8>) -> usize {
         let mut from_held = 0;
-        // Held segments are sorted by start: walk them from the front. One wholly received
-        // already is discarded; one that starts at or before RCV.NXT and reaches past it follows
-        // on; the first that starts past RCV.NXT leaves a gap, and it and all after it stay.
         let mut used = 0;
         for (s, d) in &self.held {
             if seq_lt(self.rcv_nxt, *s) {
@@ -239,6 +245,33 @@ impl RecvQueue {
             from_held += 1;
         }
         self.held.drain(..used);
-        Arrival::Deliver { data, own, from_held, trimmed }
+        from_held
     }
+
+    /// Give up on the gap before the first held segment (an observer, not a receiver: the
+    /// missing bytes were never captured and no retransmission will bring them): RCV.NXT jumps
+    /// to that segment and the held data that now follows on is returned, with the sequence
+    /// number the gap began at and its length. `None` when nothing is held.
+    pub fn skip_gap(&mut self) -> Option<SkippedGap> {
+        let &(first, _) = self.held.first()?;
+        let from = self.rcv_nxt;
+        let missing = first.wrapping_sub(from);
+        self.rcv_nxt = first;
+        let mut data = Vec::new();
+        let segments = self.drain_held(&mut data);
+        Some(SkippedGap { from, missing, data, segments })
+    }
+}
+
+/// What [`RecvQueue::skip_gap`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedGap {
+    /// RCV.NXT before the jump: the first sequence number never seen.
+    pub from: u32,
+    /// How many sequence numbers were skipped.
+    pub missing: u32,
+    /// The held bytes that follow on from the gap, in order.
+    pub data: Vec<u8>,
+    /// How many held segments they came from.
+    pub segments: usize,
 }

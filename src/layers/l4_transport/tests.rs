@@ -21,7 +21,15 @@ fn params() -> TcpParams {
 
 fn cfg(kind: TransportKind, v6: bool) -> TransportConfig {
     let (l, r) = if v6 { (A6, B6) } else { (A4, B4) };
-    TransportConfig { kind, local_ip: l, local_port: 51000, remote_ip: r, remote_port: 3000, tcp: params() }
+    TransportConfig {
+        kind,
+        local_ip: l,
+        local_port: 51000,
+        remote_ip: r,
+        remote_port: 3000,
+        tcp: params(),
+        capture: false,
+    }
 }
 
 /// The receiver's view of the same connection: addresses, ports and sequence spaces swapped.
@@ -33,6 +41,7 @@ fn mirror(c: &TransportConfig) -> TransportConfig {
         remote_ip: c.local_ip,
         remote_port: c.local_port,
         tcp: TcpParams { snd_nxt: c.tcp.rcv_nxt, rcv_nxt: c.tcp.snd_nxt, ..c.tcp },
+        capture: false,
     }
 }
 

@@ -475,6 +475,24 @@ impl ChatApplication {
         Ok(ChatApplication { cfg, held: Vec::new(), held_pieces: 0 })
     }
 
+    /// A chat reader for one direction of a captured connection (`osilab dissect`): it reads
+    /// any of the six lines, client's or server's, as [`Layer::decapsulate`] always does; the
+    /// configured command only matters for sending.
+    pub fn capture() -> Self {
+        ChatApplication { cfg: ChatConfig { command: ChatCommand::Msg }, held: Vec::new(), held_pieces: 0 }
+    }
+
+    /// Bytes held for a line whose LF has not come (fewer than [`MAX_LINE`]).
+    pub fn buffered(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Forget the line under way (a gap in a captured stream): how many bytes were held.
+    pub fn drop_held(&mut self) -> usize {
+        self.held_pieces = 0;
+        std::mem::take(&mut self.held).len()
+    }
+
     /// The line that carries `sdu`, checked against the grammar (an error naming L7 otherwise).
     fn line_for(&self, sdu: &[u8]) -> Result<ChatLine> {
         let cmd = &self.cfg.command;

@@ -1,7 +1,12 @@
 //! L7 application: `raw` (the message bytes as given, shown under Wireshark's generic `data`
 //! protocol), [`chat`] (the chat room's line protocol), [`http`] (HTTP/1.1) and [`dns`] (DNS
-//! over UDP). Each is its own [`Layer`]; the stack picks one.
+//! over UDP). Each is its own [`Layer`]; the stack picks one. In a capture ([`capture`],
+//! `osilab dissect`), [`capture::AppCapture`] picks one per conversation by port, as tshark
+//! does, and runs it in its capture mode.
 
+pub mod capture;
+#[cfg(test)]
+mod capture_tests;
 pub mod chat;
 pub mod dns;
 pub mod http;

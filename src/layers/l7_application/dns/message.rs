@@ -464,7 +464,8 @@ impl Message {
     }
 }
 
-/// RFC 1035 §4.1.1 and RFC 6895 §2.3: the RCODE's name, as Wireshark shows it.
+/// RFC 1035 §4.1.1 and RFC 6895 §2.3: the RCODE's name, as Wireshark shows it (`dns.flags.rcode`'s
+/// values in `tshark -G values`).
 pub fn rcode_name(rcode: u16) -> &'static str {
     match rcode {
         0 => "No error",
@@ -473,6 +474,20 @@ pub fn rcode_name(rcode: u16) -> &'static str {
         3 => "No such name",
         4 => "Not implemented",
         5 => "Refused",
+        6 => "Name exists",
+        7 => "RRset exists",
+        8 => "RRset does not exist",
+        9 => "Not authoritative",
+        10 => "Name out of zone",
+        11 => "DSO-Type not implemented",
+        16 => "Bad OPT Version or TSIG Signature Failure",
+        17 => "Key not recognized",
+        18 => "Signature out of time window",
+        19 => "Bad TKEY Mode",
+        20 => "Duplicate key name",
+        21 => "Algorithm not supported",
+        22 => "Bad Truncation",
+        23 => "Bad/missing Server Cookie",
         _ => "Unknown error",
     }
 }

@@ -21,6 +21,7 @@
 //! RFC 1035 §4.2.2's 2-byte length prefix; a DNS message arriving over TCP is refused with an
 //! error that says so.
 
+pub mod capture;
 pub mod message;
 pub mod name;
 #[cfg(test)]
@@ -101,14 +102,102 @@ impl RrType {
         known.to_string()
     }
 
-    /// Wireshark's description in the tree's "Type:" line.
-    fn wireshark_description(self) -> String {
-        match self {
-            RrType::A => "A (Host Address)".into(),
-            RrType::Aaaa => "AAAA (IPv6 Address)".into(),
-            RrType::Cname => "CNAME (Canonical NAME for an alias)".into(),
-            RrType::Other(_) => self.wireshark_name(),
-        }
+    /// Wireshark's description in the tree's "Type:" line (packet-dns.c `dns_types_description_vals`,
+    /// as `tshark -G values` lists them for `dns.qry.type`).
+    pub fn wireshark_description(self) -> String {
+        let n = self.number();
+        let known = match n {
+            0 => "Unused",
+            1 => "A (Host Address)",
+            2 => "NS (authoritative Name Server)",
+            3 => "MD (Mail Destination)",
+            4 => "MF (Mail Forwarder)",
+            5 => "CNAME (Canonical NAME for an alias)",
+            6 => "SOA (Start Of a zone of Authority)",
+            7 => "MB (MailBox domain name)",
+            8 => "MG (Mail Group member)",
+            9 => "MR (Mail Rename domain)",
+            10 => "NULL RR",
+            11 => "WKS (Well Known Service)",
+            12 => "PTR (domain name PoinTeR)",
+            13 => "HINFO (host information)",
+            14 => "MINFO (Mailbox or mail list information)",
+            15 => "MX (Mail eXchange)",
+            16 => "TXT (Text strings)",
+            17 => "RP (Responsible Person)",
+            18 => "AFSDB (AFS Data Base location)",
+            19 => "X25 (XX.25 PSDN address)",
+            20 => "ISDN (ISDN address)",
+            21 => "RT (Route Through)",
+            22 => "NSAP (NSAP address)",
+            23 => "NSAP-PTR (NSAP domain name pointer)",
+            24 => "SIG (security signature)",
+            25 => "KEY (security key)",
+            26 => "PX (X.400 mail mapping information)",
+            27 => "GPOS (Geographical Position)",
+            28 => "AAAA (IPv6 Address)",
+            29 => "LOC (Location Information)",
+            30 => "NXT (Next Domain)",
+            31 => "EID (Endpoint Identifier)",
+            32 => "NIMLOC (Nimrod Locator)",
+            33 => "SRV (Server Selection)",
+            34 => "ATMA (ATM Address)",
+            35 => "NAPTR (Naming Authority Pointer)",
+            36 => "KX (Key Exchanger)",
+            37 => "CERT",
+            38 => "A6 (OBSOLETE - use AAAA)",
+            39 => "DNAME",
+            40 => "SINK",
+            41 => "OPT",
+            42 => "APL",
+            43 => "DS (Delegation Signer)",
+            44 => "SSHFP (SSH Key Fingerprint)",
+            45 => "IPSECKEY",
+            46 => "RRSIG (Resource Record Signature)",
+            47 => "NSEC (Next Secure)",
+            48 => "DNSKEY (DNS Public Key)",
+            49 => "DHCID",
+            50 => "NSEC3",
+            51 => "NSEC3PARAM",
+            52 => "TLSA",
+            55 => "HIP (Host Identity Protocol)",
+            57 => "RKEY",
+            58 => "TALINK (Trust Anchor LINK)",
+            59 => "CDS (Child DS)",
+            60 => "CDNSKEY (DNSKEY(s) the Child wants reflected in DS)",
+            61 => "OPENPGPKEY (OpenPGP Key)",
+            62 => "CSYNC (Child-to-Parent Synchronization)",
+            63 => "ZONEMD",
+            64 => "SVCB (General Purpose Service Endpoints)",
+            65 => "HTTPS (HTTPS Specific Service Endpoints)",
+            99 => "SPF",
+            100 => "UINFO",
+            101 => "UID",
+            102 => "GID",
+            103 => "UNSPEC",
+            104 => "NID (NodeID)",
+            105 => "L32 (Locator32)",
+            106 => "L64 (Locator64)",
+            107 => "LP (Locator FQDN)",
+            108 => "EUI48",
+            109 => "EUI64",
+            249 => "TKEY (Transaction Key)",
+            250 => "TSIG (Transaction Signature)",
+            251 => "IXFR (incremental transfer)",
+            252 => "AXFR (transfer of an entire zone)",
+            253 => "MAILB (mailbox-related RRs)",
+            254 => "MAILA (mail agent RRs)",
+            255 => "* (A request for all records the server/cache has available)",
+            256 => "URI",
+            257 => "CAA (Certification Authority Restriction)",
+            32768 => "TA (DNSSEC Trust Authorities)",
+            32769 => "DLV (DNSSEC Lookaside Validation)",
+            65281 => "WINS",
+            65282 => "WINS-R",
+            65422 => "XPF",
+            _ => return format!("Unknown ({n})"),
+        };
+        known.to_string()
     }
 }
 
@@ -155,12 +244,15 @@ pub struct DnsConfig {
 #[derive(Debug, Clone)]
 pub struct DnsApplication {
     cfg: DnsConfig,
+    /// Capture mode ([`capture`]): the TCP framing of the direction observed; `None` for an
+    /// endpoint.
+    observer: Option<capture::TcpFramer>,
 }
 
 impl DnsApplication {
     /// A DNS application.
     pub fn new(cfg: DnsConfig) -> Result<Self> {
-        Ok(DnsApplication { cfg })
+        Ok(DnsApplication { cfg, observer: None })
     }
 
     /// The message this application sends for an SDU (parsed strictly, see [`text`]).
@@ -202,7 +294,7 @@ pub fn answer_text(name: &str, ttl: u32, rrtype: RrType, rdata: &str) -> String 
 }
 
 /// Wireshark's rendering of a TTL (`unsigned_time_secs_to_str`): "5 minutes", "1 hour, 1 second".
-fn ttl_words(ttl: u32) -> String {
+pub(crate) fn ttl_words(ttl: u32) -> String {
     if ttl == 0 {
         return "0 seconds".into();
     }
@@ -216,7 +308,7 @@ fn ttl_words(ttl: u32) -> String {
 }
 
 /// The title tshark heads the subtree with.
-fn title(response: bool) -> &'static str {
+pub(crate) fn title(response: bool) -> &'static str {
     if response {
         "Domain Name System (response)"
     } else {
@@ -254,7 +346,7 @@ fn flag_text(set: bool, yes: &str, no: &str) -> String {
 
 /// The header fields (RFC 1035 §4.1.1) under tshark 4.0's names, in wire order. A query shows
 /// no AA, RA, AD or RCODE, as tshark does.
-fn header_fields(h: &Header) -> Vec<Field> {
+pub(crate) fn header_fields(h: &Header) -> Vec<Field> {
     let f = h.flags;
     let response = f & flags::QR != 0;
     let opcode = (f & flags::OPCODE) >> 11;
@@ -312,6 +404,10 @@ fn header_fields(h: &Header) -> Vec<Field> {
             .shown(format!("reserved ({})", u8::from(bit(flags::Z))))
             .depth(1),
     );
+    if !response && bit(flags::AD) {
+        // A query with AD set (RFC 6840 §5.7: the resolver understands it): tshark names it so.
+        v.push(Field::flag("dns.flags.authenticated", "AD bit", true).depth(1));
+    }
     if response {
         v.push(
             Field::flag("dns.flags.authenticated", "Answer authenticated", bit(flags::AD))
@@ -425,6 +521,17 @@ impl Layer for DnsApplication {
         LayerId::Application
     }
 
+    fn holding(&self) -> bool {
+        self.buffered() > 0
+    }
+
+    /// In capture mode, a message over TCP cut short by the end of the capture is reported (an
+    /// expert item, not an error); an endpoint holds nothing.
+    fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        self.observe_finish(cx);
+        Ok(())
+    }
+
     /// Parse the SDU (presentation format), build the message, refuse it above 512 bytes
     /// (RFC 1035 §4.2.1), and record it as read back from the bytes.
     fn encapsulate(&mut self, sdu: Pdu, cx: &mut Context) -> Result<Vec<Pdu>> {
@@ -460,6 +567,9 @@ impl Layer for DnsApplication {
     /// Check and read one message (one UDP datagram), and deliver its canonical text.
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
         let (bytes, meta) = pdu.into_bytes(LayerId::Application)?;
+        if self.observer.is_some() {
+            return Ok(self.observe(bytes, meta, cx));
+        }
         let base = meta.offset;
         // RFC 1035 §4.2.2: over TCP a message is preceded by a 2-byte length; this application
         // speaks DNS over UDP only (§4.2.1).

@@ -175,22 +175,7 @@ impl Name {
     /// dot, `<Root>` for the root, control octets escaped as C does (`\001`, `\t`); octets that
     /// are not UTF-8 shown as U+FFFD.
     pub fn wireshark(&self) -> String {
-        let raw = self.wireshark_raw();
-        let mut s = String::new();
-        for ch in String::from_utf8_lossy(&raw).chars() {
-            match ch {
-                '\u{7}' => s.push_str("\\a"),
-                '\u{8}' => s.push_str("\\b"),
-                '\u{c}' => s.push_str("\\f"),
-                '\n' => s.push_str("\\n"),
-                '\r' => s.push_str("\\r"),
-                '\t' => s.push_str("\\t"),
-                '\u{b}' => s.push_str("\\v"),
-                c if (c as u32) < 0x20 || c == '\u{7f}' => s.push_str(&format!("\\{:03o}", c as u32)),
-                c => s.push(c),
-            }
-        }
-        s
+        wireshark_text(&self.wireshark_raw())
     }
 
     /// `dns.qry.name.len`: the length of Wireshark's raw string, or 0 when it is one octet long
@@ -214,6 +199,26 @@ impl Name {
             0
         }
     }
+}
+
+/// A name's raw string (labels joined with `.`, or a marker such as `<Root>`) as Wireshark shows
+/// it: control octets escaped as C does (`\001`, `\t`), octets that are not UTF-8 as U+FFFD.
+pub fn wireshark_text(raw: &[u8]) -> String {
+    let mut s = String::new();
+    for ch in String::from_utf8_lossy(raw).chars() {
+        match ch {
+            '\u{7}' => s.push_str("\\a"),
+            '\u{8}' => s.push_str("\\b"),
+            '\u{c}' => s.push_str("\\f"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            '\u{b}' => s.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => s.push_str(&format!("\\{:03o}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s
 }
 
 /// Writes names into a message, replacing each suffix already written by a pointer to it

@@ -133,6 +133,19 @@ pub struct Message {
     pub len: usize,
 }
 
+/// A request as the response to it needs it: its method (a response to HEAD has no content, RFC
+/// 9110 §9.3.2) and its full URI when it has one (Wireshark's `http.response_for.uri`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The method.
+    pub method: String,
+    /// `http://host/target`, when the request had one Host and an origin-form target.
+    pub uri: Option<String>,
+}
+
+/// The most requests a decoder keeps waiting for their responses (pipelining, RFC 9112 §9.3).
+pub const MAX_PENDING_REQUESTS: usize = 1024;
+
 impl Message {
     /// Whether this is a request.
     pub fn is_request(&self) -> bool {
@@ -704,6 +717,16 @@ pub struct Decoder {
     first: usize,
     /// Bytes of chunk framing so far in the current message.
     framing: usize,
+    /// The requests whose responses this stream carries, oldest first (a capture's other
+    /// direction tells them): a response to HEAD has no content.
+    requests: std::collections::VecDeque<Request>,
+    /// Capture mode: read what a capture holds as tshark does, rather than refuse it (a bare LF
+    /// ends a field line, a request need not carry Host).
+    lenient: bool,
+    /// The message whose header section failed, kept for a capture to show its start line.
+    failed: Option<Box<Message>>,
+    /// The request the response being read answers (see [`Decoder::take_answered`]).
+    answered: Option<Request>,
 }
 
 impl Default for Decoder {
@@ -715,13 +738,79 @@ impl Default for Decoder {
 impl Decoder {
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
-        Decoder { phase: Phase::Start, line: Vec::new(), line_at: 0, pos: 0, skipped: 0, first: 0, framing: 0 }
+        Decoder {
+            phase: Phase::Start,
+            line: Vec::new(),
+            line_at: 0,
+            pos: 0,
+            skipped: 0,
+            first: 0,
+            framing: 0,
+            requests: std::collections::VecDeque::new(),
+            lenient: false,
+            failed: None,
+            answered: None,
+        }
+    }
+
+    /// For the response just completed by [`Decoder::feed`]: the request it answers (the other
+    /// direction's, in order), when [`Decoder::expect_response_to`] was told of it.
+    pub fn take_answered(&mut self) -> Option<Request> {
+        self.answered.take()
+    }
+
+    /// A decoder for a capture: a field line or the empty line may end in a bare LF (RFC 9112
+    /// §2.2 lets a recipient accept it), and a request without Host is read, not refused; what
+    /// a capture holds is shown as tshark shows it.
+    pub fn lenient() -> Self {
+        Decoder { lenient: true, ..Decoder::new() }
+    }
+
+    /// The message whose header section broke the syntax in the last [`Decoder::feed`], if it
+    /// got past its start line.
+    pub fn take_failed(&mut self) -> Option<Message> {
+        self.failed.take().map(|m| *m)
+    }
+
+    /// A line that ends the header (or trailer) section: CRLF, or a bare LF when lenient.
+    fn is_empty_line(&self, line: &[u8]) -> bool {
+        line == b"\r\n" || (self.lenient && line == b"\n")
+    }
+
+    /// A line's content without its line ending, or the error for a bare CR or LF in it.
+    fn content<'a>(&self, line: &'a [u8], at: usize, what: &str) -> Result<&'a [u8], ParseError> {
+        match line {
+            [content @ .., b'\n'] if self.lenient && !content.ends_with(b"\r") => {
+                check_line(content, at, what).map(|()| content)
+            }
+            _ => line_content(line, at, what),
+        }
+    }
+
+    /// A request was sent the other way (a capture reads both directions): the next final
+    /// response read here answers it (RFC 9112 §9.3). At most [`MAX_PENDING_REQUESTS`] wait; the
+    /// oldest is forgotten beyond that.
+    pub fn expect_response_to(&mut self, request: Request) {
+        if self.requests.len() >= MAX_PENDING_REQUESTS {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(request);
     }
 
     /// Forget the message under way (after an error) and wait for a new one; the stream position
     /// goes on.
     pub fn reset(&mut self) {
-        *self = Decoder { pos: self.pos, line_at: self.pos, first: self.pos, ..Decoder::new() };
+        let requests = std::mem::take(&mut self.requests);
+        let (lenient, answered) = (self.lenient, self.answered.take());
+        *self = Decoder {
+            pos: self.pos,
+            line_at: self.pos,
+            first: self.pos,
+            requests,
+            lenient,
+            answered,
+            ..Decoder::new()
+        };
     }
 
     /// Bytes consumed since the start of the stream.
@@ -814,6 +903,7 @@ impl Decoder {
     /// Read from `input` until a message is complete or the input is used up: the bytes consumed
     /// and the outcome. After an error, [`Decoder::reset`] before feeding more.
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Parsed), ParseError> {
+        self.failed = None;
         let mut i = 0;
         loop {
             let rest = &input[i..];
@@ -988,7 +1078,7 @@ impl Decoder {
                 if self.skipped == 0 {
                     self.first = at;
                 }
-                let content = line_content(&line, at, "start line")?;
+                let content = self.content(&line, at, "start line")?;
                 let start = if content.starts_with(b"HTTP/") {
                     parse_status_line(content)
                 } else {
@@ -1010,10 +1100,28 @@ impl Decoder {
                 Ok(None)
             }
             // The empty line ends the header section: the framing decides what follows.
-            Phase::Fields(mut m) if line == b"\r\n" => {
-                m.head_len += 2;
-                check_host(&m.start, &m.headers, m.skipped).map_err(rebase)?;
-                m.framing = framing(&m.start, &m.headers).map_err(rebase)?;
+            Phase::Fields(mut m) if self.is_empty_line(&line) => {
+                m.head_len += line.len();
+                let checked = if self.lenient { Ok(()) } else { check_host(&m.start, &m.headers, m.skipped) };
+                match checked.and_then(|()| framing(&m.start, &m.headers)) {
+                    Ok(f) => m.framing = f,
+                    Err(e) => {
+                        self.failed = Some(m);
+                        return Err(rebase(e));
+                    }
+                }
+                // A final response answers the oldest request still waiting (RFC 9112 §9.3); an
+                // interim 1xx other than 101 does not (RFC 9110 §15.2).
+                self.answered = None;
+                if let StartLine::Status { code, .. } = &m.start {
+                    if !(100..200).contains(code) || *code == 101 {
+                        self.answered = self.requests.pop_front();
+                    }
+                }
+                // RFC 9110 §9.3.2: the response to a HEAD request has no content.
+                if self.answered.as_ref().is_some_and(|r| r.method == "HEAD") {
+                    m.framing = Framing::Empty;
+                }
                 self.phase = match m.framing {
                     Framing::Empty | Framing::Length(0) => return Ok(Some(self.complete(m))),
                     Framing::Length(n) => Phase::Body(m, n),
@@ -1023,8 +1131,16 @@ impl Decoder {
                 Ok(None)
             }
             Phase::Fields(mut m) => {
-                let content = line_content(&line, at, "field line")?;
-                m.headers.push(parse_field_line(content, at - first).map_err(rebase)?);
+                let parsed = self
+                    .content(&line, at, "field line")
+                    .and_then(|content| parse_field_line(content, at - first).map_err(rebase));
+                match parsed {
+                    Ok(f) => m.headers.push(f),
+                    Err(e) => {
+                        self.failed = Some(m);
+                        return Err(e);
+                    }
+                }
                 m.head_len += line.len();
                 self.phase = Phase::Fields(m);
                 Ok(None)
@@ -1046,7 +1162,7 @@ impl Decoder {
                 Ok(None)
             }
             // RFC 9112 §7.1.2: trailer-section = *( field-line CRLF ), then the final CRLF.
-            Phase::Trailer(m) if line == b"\r\n" => Ok(Some(self.complete(m))),
+            Phase::Trailer(m) if self.is_empty_line(&line) => Ok(Some(self.complete(m))),
             Phase::Trailer(mut m) => {
                 let content = line_content(&line, at, "field line")?;
                 let f = parse_field_line(content, at - first).map_err(rebase)?;

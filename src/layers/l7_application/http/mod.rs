@@ -16,6 +16,7 @@
 //! Records carry Wireshark's `http.*` fields with the values `tshark -T fields` prints (tshark 4.0),
 //! on the frame whose arrival completed the message, as tshark reports a reassembled message.
 
+pub mod capture;
 pub mod message;
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,8 @@ pub struct HttpApplication {
     /// A response without Content-Length or chunked coding has begun: everything after it is its
     /// body, until the connection closes (RFC 9112 §6.3 rule 8). The body's bytes so far.
     until_close: Option<usize>,
+    /// Capture mode (see [`capture`]); `None` for an endpoint.
+    observer: Option<capture::Observer>,
 }
 
 const L7: LayerId = LayerId::Application;
@@ -123,7 +126,7 @@ impl HttpApplication {
                 cfg.content_type
             )));
         }
-        Ok(HttpApplication { cfg, rx: Decoder::new(), until_close: None })
+        Ok(HttpApplication { cfg, rx: Decoder::new(), until_close: None, observer: None })
     }
 
     /// The whole message for `body`, or a config error when this message may not have content.
@@ -290,7 +293,7 @@ fn line_text(f: &FieldLine) -> String {
 }
 
 /// The fields of a whole message, in wire order, named and valued as tshark 4.0 prints them.
-fn fields(m: &Message) -> Vec<Field> {
+pub(crate) fn fields(m: &Message) -> Vec<Field> {
     let mut out = Vec::new();
     let line_name = match &m.start {
         StartLine::Request { method, target, version } => {
@@ -358,7 +361,7 @@ fn fields(m: &Message) -> Vec<Field> {
 /// The record of one whole message; `at` is where its start line is in the data unit the layer
 /// handled, `None` when it began in an earlier piece of the stream (its header is then in another
 /// frame).
-fn record(direction: Direction, m: &Message, at: Option<usize>) -> Record {
+pub(crate) fn record(direction: Direction, m: &Message, at: Option<usize>) -> Record {
     let mut r = Record::new(L7, direction, "http", TITLE, PduName::Data);
     r.summary = summary(m);
     match at {
@@ -429,6 +432,9 @@ impl Layer for HttpApplication {
 
     fn decapsulate(&mut self, pdu: Pdu, cx: &mut Context) -> Result<Option<Pdu>> {
         let (bytes, meta) = pdu.into_bytes(L7)?;
+        if self.observer.is_some() {
+            return Ok(self.observe(bytes, meta, cx));
+        }
         if let Some(so_far) = &mut self.until_close {
             // RFC 9112 §6.3 rule 8: the close-delimited body goes on.
             *so_far += bytes.len();
@@ -518,6 +524,10 @@ impl Layer for HttpApplication {
     }
 
     fn finish(&mut self, cx: &mut Context) -> Result<()> {
+        if self.observer.is_some() {
+            self.observe_finish(cx);
+            return Ok(());
+        }
         if let Some(n) = self.until_close.take() {
             // RFC 9112 §6.3 rule 8: the close is what ends this body, so it is complete.
             let mut r = Record::new(L7, Direction::Up, "http", TITLE, PduName::Data);
