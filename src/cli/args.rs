@@ -21,6 +21,30 @@ pub enum Command {
     Send(Box<SendArgs>),
     /// The built-in example: a chat message ("Olá, sala!") from a client to the chat server on port 3000.
     Demo(DemoArgs),
+    /// Read a capture (pcap or pcapng) and take every frame up the layers, as Wireshark dissects it.
+    Dissect(DissectArgs),
+}
+
+/// Options of `osilab dissect`.
+#[derive(Debug, Args)]
+pub struct DissectArgs {
+    /// The capture: pcap or pcapng, with Ethernet, raw IP or Linux cooked (SLL, SLL2) frames.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format: tree (like tshark -V), hex (like tshark -x), json, or fields (like tshark -T fields).
+    #[arg(long, default_value = "tree", value_name = "FORMAT")]
+    pub format: String,
+    /// A field to print with --format fields (a Wireshark display-filter name, e.g. ip.src); repeat
+    /// for more. Giving -e implies --format fields.
+    #[arg(short = 'e', long = "field", value_name = "FIELD")]
+    pub fields: Vec<String>,
+    /// Stop after printing N frames.
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<String>,
+    /// Print only frames that match a display filter: a protocol (dns), a field (tcp.flags.syn) or a
+    /// comparison (tcp.port == 3000), joined with && || ! and parentheses.
+    #[arg(short = 'Y', long, value_name = "FILTER")]
+    pub filter: Option<String>,
 }
 
 /// Options of `osilab demo`.

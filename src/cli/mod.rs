@@ -1,12 +1,13 @@
-//! The command line: `osilab demo` and `osilab send`. Parsing is clap's; each command builds a
+//! The command line: `osilab demo`, `osilab send` and `osilab dissect`. Parsing is clap's; each command builds a
 //! [`StackConfig`](crate::stack::StackConfig), runs an [`Exchange`](crate::stack::Exchange) and
 //! renders it. Errors are one line on stderr and exit code 2.
 
 mod app;
 mod args;
+mod dissect;
 mod send;
 
-pub use args::{Cli, Command, SendArgs};
+pub use args::{Cli, Command, DissectArgs, SendArgs};
 
 use crate::error::Error;
 use clap::Parser;
@@ -38,6 +39,16 @@ where
     let result = match cli.command {
         Command::Send(a) => send::send(&a),
         Command::Demo(a) => send::demo(&a),
+        // Streams to stdout frame by frame: a capture may be many gigabytes.
+        Command::Dissect(a) => {
+            return match dissect::dissect(&a) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("osilab: error: {e}");
+                    2
+                }
+            }
+        }
     };
     match result {
         Ok(text) => {

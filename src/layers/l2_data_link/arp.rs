@@ -426,6 +426,8 @@ impl CapturedArp {
     /// A one-line summary, Wireshark's Info column for the common cases.
     pub fn summary(&self) -> String {
         let ip = |b: &[u8]| Self::ipv4(b).map_or_else(|| crate::trace::hex(b), |a| a.to_string());
+        // A hardware address as Wireshark writes one: bytes joined with colons (a MAC for Ethernet).
+        let hw = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":");
         let (gratuitous, announcement, probe) = self.kinds();
         match self.operation {
             ArpOp::Request if announcement => format!("ARP Announcement for {}", ip(&self.spa)),
@@ -433,7 +435,7 @@ impl CapturedArp {
             ArpOp::Request if probe => format!("Who has {}? (ARP Probe)", ip(&self.tpa)),
             ArpOp::Request => format!("Who has {}? Tell {}", ip(&self.tpa), ip(&self.spa)),
             ArpOp::Reply if gratuitous => format!("Gratuitous ARP for {} (Reply)", ip(&self.spa)),
-            ArpOp::Reply => format!("{} is at {}", ip(&self.spa), crate::trace::hex(&self.sha)),
+            ArpOp::Reply => format!("{} is at {}", ip(&self.spa), hw(&self.sha)),
             ArpOp::Other(n) => format!("ARP opcode {n} ({})", self.operation.name()),
         }
     }

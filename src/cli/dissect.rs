@@ -1,0 +1,115 @@
+//! `osilab dissect FILE`: read the capture frame by frame, dissect each, filter, and write it in
+//! the chosen format to stdout as it goes.
+
+use super::args::DissectArgs;
+use super::config_err;
+use crate::capture::CaptureReader;
+use crate::dissect::filter::Filter;
+use crate::dissect::output::{Format, Writer};
+use crate::dissect::{fields, Dissector};
+use crate::error::{Error, Result};
+use std::io::{self, Write};
+
+/// The arguments, checked before the file is opened.
+struct Plan {
+    format: Format,
+    fields: Vec<String>,
+    count: Option<u64>,
+    filter: Option<Filter>,
+}
+
+fn plan(a: &DissectArgs) -> Result<Plan> {
+    let format: Format = if a.fields.is_empty() {
+        a.format.parse().map_err(config_err)?
+    } else {
+        // -e only makes sense with fields; an explicit other format is a contradiction.
+        match a.format.as_str() {
+            "tree" | "fields" => Format::Fields,
+            other => return Err(config_err(format!("-e prints fields; it cannot be combined with --format {other}"))),
+        }
+    };
+    if format == Format::Fields && a.fields.is_empty() {
+        return Err(config_err("--format fields needs at least one -e FIELD (e.g. -e ip.src -e ip.dst)"));
+    }
+    fields::validate(&a.fields).map_err(config_err)?;
+    let count = match &a.count {
+        None => None,
+        Some(c) => match c.parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(config_err(format!("--count takes a number of frames of at least 1, not {c:?}"))),
+        },
+    };
+    let filter = match &a.filter {
+        None => None,
+        Some(f) => Some(Filter::parse(f).map_err(|e| config_err(format!("--filter {f:?}: {e}")))?),
+    };
+    Ok(Plan { format, fields: a.fields.clone(), count, filter })
+}
+
+/// Run `osilab dissect`.
+pub fn dissect(a: &DissectArgs) -> Result<()> {
+    let plan = plan(a)?;
+    let mut reader = CaptureReader::open(&a.file)?;
+    let stdout = io::stdout().lock();
+    let mut out = Writer::new(io::BufWriter::with_capacity(1 << 16, stdout), plan.format, plan.fields);
+    let mut dissector = Dissector::new()?;
+    let progress = std::fs::metadata(&a.file).ok().and_then(|m| crate::capture::progress(m.len()));
+    // A closed pipe (`osilab dissect big.pcap | head`) ends the run quietly, as tshark does.
+    let quiet_pipe = |e: io::Error| -> Result<()> {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Ok(())
+        } else {
+            Err(Error::io(format!("writing the output: {e}")))
+        }
+    };
+    let mut failure = None;
+    while let Some(next) = reader.next_frame() {
+        let frame = match next {
+            Ok(f) => f,
+            Err(e) => {
+                // Frames before the damage were dissected and written; say where it stopped.
+                failure = Some(e);
+                break;
+            }
+        };
+        let d = dissector.dissect(&frame);
+        if let Some(p) = &progress {
+            p.set_position(reader.bytes_read());
+        }
+        if plan.filter.as_ref().is_some_and(|f| !f.matches(&d.records)) {
+            continue;
+        }
+        if let Err(e) = out.frame(&d) {
+            return quiet_pipe(e);
+        }
+        if plan.count.is_some_and(|n| out.written() >= n) {
+            break;
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    let stopped_early = matches!(plan.count, Some(n) if out.written() >= n);
+    let end = if failure.is_none() && !stopped_early { dissector.finish() } else { Vec::new() };
+    if plan.format == Format::Fields {
+        // Fields output is one line per frame and nothing else; what the capture left unfinished
+        // is said on stderr.
+        for r in &end {
+            for x in &r.expert {
+                eprintln!("osilab: end of capture: {x}");
+            }
+        }
+    }
+    match out.finish(&end) {
+        Ok(mut w) => {
+            if let Err(e) = w.flush() {
+                return quiet_pipe(e);
+            }
+        }
+        Err(e) => return quiet_pipe(e),
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,223 @@
+//! `--format fields`: one line per frame, the values of the `-e` fields separated by tabs, as
+//! `tshark -T fields` prints them (tshark 4.0 defaults: `-E separator=/t`, `-E occurrence=a`,
+//! `-E aggregator=,`, no header, no quoting).
+//!
+//! A field's value is its [`Value`](crate::trace::Value)'s `Display`, which every layer already
+//! writes in tshark's text (integers in decimal; flags and checksums as `0x` and the field's hex
+//! width; MACs `aa:bb:…`; booleans `0`/`1`; `ip.frag_offset` in 8-byte units). Every occurrence
+//! in the frame's records, in order, is joined with `,`; an absent field prints nothing.
+
+use crate::trace::Record;
+use std::fmt::Write as _;
+
+/// The fields `osilab dissect -e` accepts: every display-filter name a record of a capture can
+/// carry (so a typo is an error, not an empty column). Sorted by protocol, then as tshark lists
+/// them.
+pub const KNOWN: &[&str] = &[
+    // The frame (L1: what the capture saw of the wire).
+    "frame.number",
+    "frame.time_epoch",
+    "frame.time_relative",
+    "frame.time_delta",
+    "frame.len",
+    "frame.cap_len",
+    // L2.
+    "eth.dst",
+    "eth.dst.lg",
+    "eth.dst.ig",
+    "eth.src",
+    "eth.src.lg",
+    "eth.src.ig",
+    "eth.type",
+    "eth.padding",
+    "eth.trailer",
+    "vlan.priority",
+    "vlan.dei",
+    "vlan.id",
+    "vlan.etype",
+    "sll.pkttype",
+    "sll.hatype",
+    "sll.halen",
+    "sll.src.eth",
+    "sll.etype",
+    "sll.ifindex",
+    "arp.hw.type",
+    "arp.proto.type",
+    "arp.hw.size",
+    "arp.proto.size",
+    "arp.opcode",
+    "arp.src.hw_mac",
+    "arp.src.proto_ipv4",
+    "arp.dst.hw_mac",
+    "arp.dst.proto_ipv4",
+    // L3.
+    "ip.version",
+    "ip.hdr_len",
+    "ip.dsfield",
+    "ip.dsfield.dscp",
+    "ip.dsfield.ecn",
+    "ip.len",
+    "ip.id",
+    "ip.flags",
+    "ip.flags.rb",
+    "ip.flags.df",
+    "ip.flags.mf",
+    "ip.frag_offset",
+    "ip.ttl",
+    "ip.proto",
+    "ip.checksum",
+    "ip.src",
+    "ip.dst",
+    "ipv6.version",
+    "ipv6.tclass",
+    "ipv6.tclass.dscp",
+    "ipv6.tclass.ecn",
+    "ipv6.flow",
+    "ipv6.plen",
+    "ipv6.nxt",
+    "ipv6.hlim",
+    "ipv6.src",
+    "ipv6.dst",
+    "icmp.type",
+    "icmp.code",
+    "icmp.checksum",
+    "icmp.ident",
+    "icmp.seq",
+    "icmpv6.type",
+    "icmpv6.code",
+    "icmpv6.checksum",
+    "icmpv6.echo.identifier",
+    "icmpv6.echo.sequence_number",
+    // L4.
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.stream",
+    "tcp.len",
+    "tcp.seq",
+    "tcp.seq_raw",
+    "tcp.nxtseq",
+    "tcp.ack",
+    "tcp.ack_raw",
+    "tcp.hdr_len",
+    "tcp.flags",
+    "tcp.flags.ack",
+    "tcp.flags.push",
+    "tcp.flags.reset",
+    "tcp.flags.syn",
+    "tcp.flags.fin",
+    "tcp.window_size_value",
+    "tcp.checksum",
+    "tcp.urgent_pointer",
+    "tcp.options.mss_val",
+    "tcp.options.wscale.shift",
+    "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "udp.checksum",
+    "udp.stream",
+    // L7.
+    "dns.id",
+    "dns.flags",
+    "dns.flags.response",
+    "dns.flags.opcode",
+    "dns.flags.rcode",
+    "dns.count.queries",
+    "dns.count.answers",
+    "dns.qry.name",
+    "dns.qry.type",
+    "dns.qry.class",
+    "dns.resp.name",
+    "dns.resp.type",
+    "dns.resp.ttl",
+    "dns.a",
+    "dns.aaaa",
+    "dns.cname",
+    "http.request.method",
+    "http.request.uri",
+    "http.request.version",
+    "http.response.version",
+    "http.response.code",
+    "http.response.phrase",
+    "http.host",
+    "http.content_length_header",
+    "http.content_type",
+    "http.user_agent",
+    "http.server",
+    "data.data",
+    "data.len",
+];
+
+/// Check the `-e` names: each must be a field osilab knows. The error lists the known ones.
+pub fn validate(names: &[String]) -> Result<(), String> {
+    for n in names {
+        if !KNOWN.contains(&n.as_str()) {
+            return Err(format!("unknown field {n:?} for -e; the known fields are: {}", KNOWN.join(" ")));
+        }
+    }
+    Ok(())
+}
+
+/// All values of the field `name` in `records`, as tshark prints them, joined with `,`.
+pub fn value(records: &[Record], name: &str, out: &mut String) {
+    let mut first = true;
+    for f in records.iter().flat_map(|r| r.fields.iter()).filter(|f| f.name == name) {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let _ = write!(out, "{}", f.value);
+    }
+}
+
+/// One line of `-T fields` output (without the newline).
+pub fn line(records: &[Record], names: &[String], out: &mut String) {
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        value(records, n, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::{LayerId, PduName};
+    use crate::trace::{Direction, Field};
+
+    fn rec(fields: Vec<Field>) -> Record {
+        let mut r = Record::new(LayerId::Network, Direction::Up, "ip", "t", PduName::Packet);
+        r.fields = fields;
+        r
+    }
+
+    #[test]
+    fn occurrences_join_with_commas_and_absent_fields_are_empty() {
+        let outer = rec(vec![Field::uint("ip.ttl", "TTL", 64u8), Field::hex("ip.checksum", "c", 0x1234u16, 4)]);
+        let inner = rec(vec![Field::uint("ip.ttl", "TTL", 1u8)]);
+        let mut s = String::new();
+        line(&[outer, inner], &["ip.ttl".into(), "udp.srcport".into(), "ip.checksum".into()], &mut s);
+        assert_eq!(s, "64,1\t\t0x1234");
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_listing_the_known_ones() {
+        let e = validate(&["ip.srcc".into()]).unwrap_err();
+        assert!(e.contains("\"ip.srcc\"") && e.contains("ip.src ") && e.contains("http.response.code"));
+        assert!(validate(&["ip.src".into(), "dns.a".into()]).is_ok());
+    }
+
+    #[test]
+    fn the_issue_list_is_known() {
+        let list = "frame.len eth.src eth.dst eth.type vlan.id arp.opcode arp.src.proto_ipv4 arp.dst.proto_ipv4 \
+            ip.version ip.hdr_len ip.len ip.id ip.flags.mf ip.frag_offset ip.ttl ip.proto ip.checksum ip.src ip.dst \
+            ipv6.plen ipv6.nxt ipv6.hlim ipv6.src ipv6.dst icmp.type icmp.code icmpv6.type tcp.srcport tcp.dstport \
+            tcp.seq_raw tcp.ack_raw tcp.hdr_len tcp.flags tcp.window_size_value tcp.checksum tcp.len \
+            tcp.options.mss_val udp.srcport udp.dstport udp.length udp.checksum dns.id dns.flags.response \
+            dns.qry.name dns.qry.type dns.a dns.aaaa http.request.method http.request.uri http.response.code";
+        let names: Vec<String> = list.split_whitespace().map(String::from).collect();
+        assert_eq!(validate(&names), Ok(()));
+    }
+}
