@@ -817,7 +817,8 @@ impl Transport {
             meta.offset = off + hlen;
             meta.src_port = Some(seg.src_port);
             meta.dst_port = Some(seg.dst_port);
-            meta.detached = detached;
+            // Data L3 put together from fragments stays detached from this frame.
+            meta.detached |= detached;
             piece.mark(&mut meta);
             Pdu { data: Data::Bytes(data), meta }
         }))
@@ -1012,7 +1013,32 @@ impl Transport {
         let view = match UdpView::new(&bytes, off) {
             Ok(v) => v,
             Err(e) => {
-                cx.trace.push(Transport::partial_udp(&bytes, meta.stream));
+                let mut r = Transport::partial_udp(&bytes, meta.stream);
+                // A length beyond the bytes present (a bogus length, or a frame cut by the
+                // snaplen): tshark still shows the bytes that are there as the payload.
+                let len = be16(&bytes, udp::field::LENGTH.start).map_or(0, usize::from);
+                if bytes.len() >= udp::HEADER_LEN && len > bytes.len() {
+                    let avail = bytes.len() - udp::HEADER_LEN;
+                    r.payload_len = avail;
+                    r.expert.push(Expert::new(
+                        Severity::Error,
+                        Group::Malformed,
+                        format!(
+                            "Bad length value {len} > IP payload length ({} bytes): the {avail} bytes after the \
+                             header go up",
+                            bytes.len()
+                        ),
+                        off + udp::field::LENGTH.start,
+                    ));
+                    cx.trace.push(r);
+                    let mut meta = meta;
+                    meta.offset = off + udp::HEADER_LEN;
+                    meta.src_port = be16(&bytes, 0);
+                    meta.dst_port = be16(&bytes, 2);
+                    meta.part = None;
+                    return Ok(Some(Pdu { data: Data::Bytes(bytes[udp::HEADER_LEN..].to_vec()), meta }));
+                }
+                cx.trace.push(r);
                 return Err(e);
             }
         };

@@ -294,7 +294,13 @@ fn udp_capture_mode_reports_and_goes_on() {
     let mut b = UdpDatagram { src_port: 5000, dst_port: 4000, payload: b"abcd".to_vec() }.emit(A, B).unwrap();
     b[4..6].copy_from_slice(&100u16.to_be_bytes());
     let (r, cx) = feed(&mut l4, 1, pdu(17, A, B, b.clone()));
-    assert!(matches!(r, Err(Error { kind: ErrorKind::Truncated { .. }, offset: Some(38), .. })));
+    // tshark: the fields, "Bad length value 100 > IP payload length", and the 4 bytes there as
+    // the payload.
+    let p = r.unwrap().unwrap();
+    assert_eq!((bytes_of(&p), p.meta.offset, p.meta.dst_port), (b"abcd".to_vec(), AT + 8, Some(4000)));
+    let e = &cx.trace.records[0].expert[0];
+    assert!(e.message.starts_with("Bad length value 100 > IP payload length"), "{}", e.message);
+    assert_eq!((e.severity, e.group, e.offset), (Severity::Error, Group::Malformed, Some(AT + 4)));
     let got: Vec<String> = ["udp.srcport", "udp.dstport", "udp.length", "udp.checksum", "udp.stream"]
         .iter()
         .map(|f| field(&cx, f))

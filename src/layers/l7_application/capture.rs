@@ -14,10 +14,11 @@
 //! | anything else                                                              | `data`      |
 //!
 //! The port table is tshark 4.0.17's (`tshark -G decodes`), tried with the lower port first,
-//! then the higher (packet-tcp.c / packet-udp.c `decode_*_ports`). tshark's HTTP heuristic for
-//! TCP is applied too: a conversation on other ports whose segment begins with a line that
-//! starts or ends with `HTTP/1.` is read as HTTP from that segment on, both ways (so HTTP on
-//! port 8000 is found, as tshark finds it). The chat protocol is osilab's own: tshark shows it
+//! then the higher (packet-tcp.c / packet-udp.c `decode_*_ports`); a port that tshark gives to
+//! a dissector osilab does not have ([`super::ports`]) makes the conversation data. tshark's
+//! HTTP heuristic for TCP is applied too, where no dissector holds either port: a conversation
+//! whose segment begins with a line that starts or ends with `HTTP/1.` is read as HTTP from that
+//! segment on, both ways (so HTTP on port 8000 is found, as tshark finds it). The chat protocol is osilab's own: tshark shows it
 //! as data (and UDP 3000 as DIS).
 //!
 //! Each instance runs the application's own code in its capture mode
@@ -92,10 +93,25 @@ fn port_app(ip_proto: u8, port: u16) -> Option<AppKind> {
 }
 
 impl AppKind {
-    /// tshark's choice by port: the lower port's application, else the higher's, else `data`.
+    /// tshark's choice by port: the lower port's dissector, else the higher's; `data` when the
+    /// dissector is one osilab does not have, or there is none.
     pub fn by_ports(ip_proto: u8, a: u16, b: u16) -> AppKind {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        [lo, hi].into_iter().filter(|&p| p != 0).find_map(|p| port_app(ip_proto, p)).unwrap_or(AppKind::Data)
+        for p in [lo, hi].into_iter().filter(|&p| p != 0) {
+            if let Some(k) = port_app(ip_proto, p) {
+                return k;
+            }
+            if super::ports::registered(ip_proto, p) {
+                return AppKind::Data;
+            }
+        }
+        AppKind::Data
+    }
+
+    /// Whether tshark tries its heuristic dissectors on the conversation: no dissector holds
+    /// either port.
+    pub fn heuristics_apply(ip_proto: u8, a: u16, b: u16) -> bool {
+        [a, b].iter().all(|&p| port_app(ip_proto, p).is_none() && !super::ports::registered(ip_proto, p))
     }
 }
 
@@ -117,7 +133,14 @@ pub fn data_record(bytes: &[u8]) -> Record {
     let mut r = Record::new(L7, Direction::Up, "data", format!("Data ({n} bytes)"), PduName::Data);
     r.summary = format!("{n} bytes: {}", preview(bytes));
     r.payload_len = n;
-    r.fields.push(Field::new("data.data", "Data", Value::Bytes(bytes.to_vec())).shown(preview(bytes)));
+    // Built directly: `Field::new` would first render all of the bytes as hex for `shown`.
+    r.fields.push(Field {
+        name: "data.data".into(),
+        label: "Data".into(),
+        value: Value::Bytes(bytes.to_vec()),
+        shown: preview(bytes),
+        depth: 0,
+    });
     r.fields.push(Field::uint("data.len", "Length", n as u64));
     r
 }
@@ -162,12 +185,26 @@ impl Reader {
 struct Conversation {
     ip_proto: u8,
     kind: AppKind,
+    /// tshark's HTTP heuristic may still claim it (TCP, no dissector on either port).
+    heuristic: bool,
     dirs: [Reader; 2],
 }
 
 impl Conversation {
     fn new(ip_proto: u8, kind: AppKind) -> Self {
-        Conversation { ip_proto, kind, dirs: [Reader::new(kind, ip_proto), Reader::new(kind, ip_proto)] }
+        Conversation {
+            ip_proto,
+            kind,
+            heuristic: false,
+            dirs: [Reader::new(kind, ip_proto), Reader::new(kind, ip_proto)],
+        }
+    }
+
+    /// The conversation of a piece between these ports.
+    fn between(ip_proto: u8, sp: u16, dp: u16) -> Self {
+        let mut c = Conversation::new(ip_proto, AppKind::by_ports(ip_proto, sp, dp));
+        c.heuristic = ip_proto == TCP && AppKind::heuristics_apply(ip_proto, sp, dp);
+        c
     }
 
     fn buffered(&self) -> usize {
@@ -177,7 +214,7 @@ impl Conversation {
     /// One piece of direction `d`'s data: its records in `cx`, and what the application passes
     /// up (a body, chat arguments), if anything.
     fn feed(&mut self, d: usize, bytes: Vec<u8>, meta: Meta, cx: &mut Context) -> Option<Pdu> {
-        if self.kind == AppKind::Data && self.ip_proto == TCP && looks_like_http(&bytes) {
+        if self.heuristic && looks_like_http(&bytes) {
             // tshark's heuristic makes the conversation HTTP from here on.
             *self = Conversation::new(TCP, AppKind::Http);
         }
@@ -345,7 +382,7 @@ impl Layer for AppCapture {
         };
         let Some(stream) = meta.stream else {
             // No conversation to follow: this piece alone.
-            let mut c = Conversation::new(ip_proto, AppKind::by_ports(ip_proto, sp, dp));
+            let mut c = Conversation::between(ip_proto, sp, dp);
             let up = c.feed(d, bytes, meta, cx);
             c.finish(cx);
             return Ok(up);
@@ -354,7 +391,7 @@ impl Layer for AppCapture {
         let first = cx.trace.records.len();
         let mut evicted = None;
         if self.streams.peek(&key).is_none() {
-            let c = Conversation::new(ip_proto, AppKind::by_ports(ip_proto, sp, dp));
+            let c = Conversation::between(ip_proto, sp, dp);
             if let Some(((p, s), old)) = self.streams.insert(key, c) {
                 self.buffered = self.buffered.saturating_sub(old.buffered());
                 evicted = Some(Expert::new(

@@ -307,6 +307,14 @@ fn port_choice_follows_tshark() {
     assert!(!looks_like_http(b"GET / HTTP/1.1"), "no line end yet");
     assert!(!looks_like_http(b"HTTP/1.0\r\n"), "a line of exactly 8 characters");
     assert!(!looks_like_http(b"JOIN alice\n"));
+    // A port tshark gives to another dissector (11211 memcache) is data, and no heuristic runs.
+    assert_eq!(AppKind::by_ports(6, 8000, 11211), AppKind::Data);
+    assert!(!AppKind::heuristics_apply(6, 8000, 11211));
+    assert!(AppKind::heuristics_apply(6, 8000, 50470));
+    let mut l7 = AppCapture::default();
+    let mut p = piece(6, 0, true, 8000, GET, plain());
+    p.meta.src_port = Some(11211);
+    assert_eq!(field(&feed(&mut l7, p), "http.request.method"), "");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod capture_tests;
 pub mod chat;
 pub mod dns;
 pub mod http;
+pub mod ports;
 
 use crate::error::Result;
 use crate::layer::{Context, Layer, LayerId, Pdu, PduName};
