@@ -159,6 +159,12 @@ pub struct Meta {
     /// On the way up in a capture: which conversation the data belongs to, numbered from 0 in
     /// order of first appearance per transport, as Wireshark's `tcp.stream` / `udp.stream`.
     pub stream: Option<u32>,
+    /// On the way up in a capture: bytes of this stream are missing before these (a segment that
+    /// was not captured), so an application must not join them to what came before.
+    pub gap_before: bool,
+    /// On the way up in a capture: the sender's FIN follows these bytes (RFC 9293 §3.6): its
+    /// stream ends here, which ends a close-delimited HTTP body.
+    pub fin: bool,
     /// On the way up: the bytes no longer sit at `offset` in the frame (they were decrypted,
     /// decompressed or re-encoded), so an error in them names no byte of the frame.
     pub detached: bool,

@@ -159,8 +159,9 @@ fn malformed_captures_give_their_errors() {
         for frame in v.as_array().into_iter().flatten() {
             for layer in frame["layers"].as_array().into_iter().flatten() {
                 for x in layer["expert"].as_array().into_iter().flatten() {
+                    let at = x["offset"].as_u64().map(|o| format!(" [byte {o}]")).unwrap_or_default();
                     report.push_str(&format!(
-                        "frame {} {}: {}/{}: {}\n",
+                        "frame {} {}: {}/{}: {}{at}\n",
                         frame["number"],
                         layer["protocol"].as_str().unwrap_or(""),
                         x["severity"].as_str().unwrap_or(""),

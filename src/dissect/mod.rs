@@ -208,8 +208,16 @@ impl Dissector {
             Field::uint("frame.cap_len", "Capture Length", cap as u64).shown(format!("{cap} bytes ({} bits)", cap * 8)),
         );
         if cap < len {
-            r.notes.push(format!(
-                "the capture kept only the first {cap} of {len} bytes (its snapshot length): what lies beyond is unknown"
+            // tshark's "[Packet size limited during capture]": the layers see only the bytes kept,
+            // so a length field that counts beyond them is the capture's doing, not the sender's.
+            r.expert.push(Expert::new(
+                Severity::Note,
+                Group::Malformed,
+                format!(
+                    "Packet size limited during capture: the capture kept the first {cap} of {len} bytes (its \
+                     snapshot length); length checks in the layers above see only those"
+                ),
+                cap,
             ));
         }
         r
@@ -305,6 +313,23 @@ impl Run<'_> {
         }
     }
 
+    /// An ICMP error quoting a TCP or UDP header: the quoted header belongs to a conversation,
+    /// whose index tshark prints as `tcp.stream` / `udp.stream`.
+    fn quoted_stream(&mut self, d: &mut Dissector, first_l3: usize) {
+        let Some(q) = d.net.last_quote() else { return };
+        let (Some(sp), Some(dp)) = (q.src_port, q.dst_port) else { return };
+        let (proto, src, dst) = (q.proto, q.src, q.dst);
+        let (name, field) = match proto {
+            6 => ("tcp", "tcp.stream"),
+            17 => ("udp", "udp.stream"),
+            _ => return,
+        };
+        let Some(stream) = d.transport.quoted_stream(proto, (src, sp), (dst, dp)) else { return };
+        if let Some(r) = self.cx.trace.records[first_l3..].iter_mut().rev().find(|r| r.protocol == name) {
+            r.fields.push(Field::uint(field, "Stream index", stream));
+        }
+    }
+
     /// A fragment that does not complete its datagram: tshark shows its bytes as data.
     fn held_fragment(&mut self, first_l3: usize) {
         let Some(ip) = self.cx.trace.records.get(first_l3) else { return };
@@ -330,6 +355,9 @@ impl Run<'_> {
         }
         let mut r = data_record(layer, bytes, why);
         r.at = at;
+        for x in &mut r.expert {
+            x.offset = at;
+        }
         self.cx.trace.push(r);
     }
 
@@ -427,6 +455,7 @@ impl Run<'_> {
         }
         if let Ok(None) = result {
             self.held_fragment(first_l3);
+            self.quoted_stream(d, first_l3);
         }
         let Ok(Some(l4)) = result else { return };
         match l4.meta.ip_proto {

@@ -49,7 +49,7 @@ use super::tcp::{self, RelativeTo, TcpFlags, TcpSegment, TcpView};
 use super::udp::{self, UdpView};
 use super::{tcp_up_record, TcpParams, Transport, TransportConfig, TransportKind};
 use crate::error::{Error, Result};
-use crate::layer::{Context, Data, Layer, LayerId, Meta, Part, Pdu, PduName};
+use crate::layer::{Context, Data, Layer, LayerId, Meta, Pdu, PduName};
 use crate::layers::checksum as inet;
 use crate::trace::{Check, Direction, Expert, Field, Group, Record, Severity};
 use std::collections::{BTreeMap, HashMap};
@@ -93,7 +93,8 @@ impl Default for CaptureConfig {
 }
 
 /// What the layer above must know about a piece of a TCP byte stream besides its bytes:
-/// carried up in the PDU's meta by [`TransportCapture`], read with [`Piece::of`].
+/// carried up in the PDU's meta (`Meta::gap_before`, `Meta::fin`) by [`TransportCapture`], read
+/// with [`Piece::of`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Piece {
     /// Bytes before this piece were never captured (or were given up): the stream is not
@@ -103,25 +104,16 @@ pub struct Piece {
     pub fin: bool,
 }
 
-/// The marks travel in `Meta::part`, which says nothing on the way up from L4 (it numbers the
-/// PDUs one SDU became on the way down): index 0, which no part has, and the marks as bits of
-/// the count.
-const MARK_GAP: usize = 1;
-const MARK_FIN: usize = 2;
-
 impl Piece {
     /// The marks of a piece passed up by [`TransportCapture`] (none for any other PDU).
     pub fn of(meta: &Meta) -> Piece {
-        match meta.part {
-            Some(Part { index: 0, count }) => Piece { gap_before: count & MARK_GAP != 0, fin: count & MARK_FIN != 0 },
-            _ => Piece::default(),
-        }
+        Piece { gap_before: meta.gap_before, fin: meta.fin }
     }
 
-    /// Put the marks in `meta` (clearing `part` when there are none).
+    /// Put the marks in `meta`.
     pub fn mark(self, meta: &mut Meta) {
-        let bits = (usize::from(self.gap_before) * MARK_GAP) | (usize::from(self.fin) * MARK_FIN);
-        meta.part = (bits != 0).then_some(Part { index: 0, count: bits });
+        meta.gap_before = self.gap_before;
+        meta.fin = self.fin;
     }
 }
 

@@ -179,11 +179,26 @@ struct Reader<'a> {
     base: Option<usize>,
     fields: Vec<Field>,
     info: Vec<String>,
+    /// Names whose compression pointers loop: shown as Wireshark shows them, and said here.
+    expert: Vec<Expert>,
 }
 
 impl Reader<'_> {
-    fn name(&self, p: usize) -> Result<ShownName> {
-        read_name(self.msg, p, self.base)
+    fn name(&mut self, p: usize) -> Result<ShownName> {
+        let n = read_name(self.msg, p, self.base)?;
+        if n.text == LOOP_NAME {
+            // RFC 1035 §4.1.4: a pointer points to a prior occurrence of a name; one that leads
+            // back into itself never ends. Wireshark shows the name and no expert item; a
+            // malformed message deserves one.
+            self.expert.push(Expert::new(
+                Severity::Warning,
+                Group::Malformed,
+                "Name contains a compression pointer that loops (RFC 1035 §4.1.4: pointers lead to a prior \
+                 occurrence of a name)",
+                at(self.base, p),
+            ));
+        }
+        Ok(n)
     }
 
     fn need(&self, p: usize, n: usize, what: &str) -> Result<()> {
@@ -389,7 +404,7 @@ impl Reader<'_> {
 pub fn message_record(msg: &[u8], base: Option<usize>, tcp_length: Option<u16>) -> Record {
     let mut r = Record::new(L7, Direction::Up, "dns", "Domain Name System", PduName::Data);
     let prefix = usize::from(tcp_length.is_some()) * 2;
-    let mut reader = Reader { msg, base, fields: Vec::new(), info: Vec::new() };
+    let mut reader = Reader { msg, base, fields: Vec::new(), info: Vec::new(), expert: Vec::new() };
     if let Some(n) = tcp_length {
         reader.fields.push(Field::uint("dns.length", "Length", n));
     }
@@ -435,6 +450,7 @@ pub fn message_record(msg: &[u8], base: Option<usize>, tcp_length: Option<u16>) 
     }
     r.summary = summary;
     r.fields = reader.fields;
+    r.expert = reader.expert;
     match outcome {
         Ok(end) if end < msg.len() => {
             r.notes.push(format!("{} bytes after the last record the header counts", msg.len() - end))
