@@ -11,15 +11,18 @@
 use crate::addr::MacAddr;
 use crate::layer::{LayerId, Part, PduName};
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 /// Bytes as lower-case hex, two digits each and no separators, as `tshark -T fields` prints bytes.
 pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
 }
@@ -100,49 +103,77 @@ impl Serialize for Value {
     }
 }
 
+/// A field's name or label: almost always a literal, so it costs no allocation.
+pub type Name = Cow<'static, str>;
+
 /// One header or trailer field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     /// The Wireshark display-filter name (`ip.ttl`); L1 fields, which Wireshark does not dissect,
     /// are named `phy.*`.
-    pub name: String,
+    pub name: Name,
     /// The human label, as in `tshark -V` ("Time to Live").
-    pub label: String,
+    pub label: Name,
     /// The value.
     pub value: Value,
-    /// The human rendering after the label ("0x02, Don't fragment"); defaults to the value.
+    /// The human rendering after the label ("0x02, Don't fragment") when it is more than the
+    /// value; empty means the value's own text (see [`Field::shown_text`]), which is then only
+    /// written out when a tree or JSON asks for it.
     pub shown: String,
     /// Nesting depth under the previous shallower field (flags under `tcp.flags`).
     pub depth: u8,
 }
 
+impl Serialize for Field {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Field", 5)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("label", &self.label)?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("shown", &self.shown_text())?;
+        st.serialize_field("depth", &self.depth)?;
+        st.end()
+    }
+}
+
 impl Field {
     /// A field whose human rendering is its value.
-    pub fn new(name: impl Into<String>, label: impl Into<String>, value: Value) -> Self {
-        let shown = match &value {
-            Value::Bool(b) => (if *b { "Set" } else { "Not set" }).to_string(),
-            v => v.to_string(),
-        };
-        Field { name: name.into(), label: label.into(), value, shown, depth: 0 }
+    pub fn new(name: impl Into<Name>, label: impl Into<Name>, value: Value) -> Self {
+        Field { name: name.into(), label: label.into(), value, shown: String::new(), depth: 0 }
+    }
+
+    /// What a tree shows after the label: the rendering given with [`Field::shown`], else the
+    /// value ("Set" / "Not set" for a flag).
+    pub fn shown_text(&self) -> Cow<'_, str> {
+        if !self.shown.is_empty() {
+            return Cow::Borrowed(&self.shown);
+        }
+        match &self.value {
+            Value::Bool(true) => Cow::Borrowed("Set"),
+            Value::Bool(false) => Cow::Borrowed("Not set"),
+            Value::Text(t) => Cow::Borrowed(t),
+            v => Cow::Owned(v.to_string()),
+        }
     }
 
     /// A decimal integer field.
-    pub fn uint(name: impl Into<String>, label: impl Into<String>, v: impl Into<u64>) -> Self {
+    pub fn uint(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<u64>) -> Self {
         Field::new(name, label, Value::Uint(v.into()))
     }
 
     /// A hex field of `digits` digits.
-    pub fn hex(name: impl Into<String>, label: impl Into<String>, v: impl Into<u64>, digits: u8) -> Self {
+    pub fn hex(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<u64>, digits: u8) -> Self {
         Field::new(name, label, Value::Hex { value: v.into(), digits })
     }
 
     /// A flag field.
-    pub fn flag(name: impl Into<String>, label: impl Into<String>, v: bool) -> Self {
+    pub fn flag(name: impl Into<Name>, label: impl Into<Name>, v: bool) -> Self {
         Field::new(name, label, Value::Bool(v))
     }
 
     /// A text field.
-    pub fn text(name: impl Into<String>, label: impl Into<String>, v: impl Into<String>) -> Self {
+    pub fn text(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<String>) -> Self {
         Field::new(name, label, Value::Text(v.into()))
     }
 
@@ -424,7 +455,7 @@ impl fmt::Display for Record {
         writeln!(f, "{sizes}")?;
         for fld in &self.fields {
             let indent = 4 + 4 * usize::from(fld.depth);
-            writeln!(f, "{:indent$}{}: {}  [{}]", "", fld.label, fld.shown, fld.name)?;
+            writeln!(f, "{:indent$}{}: {}  [{}]", "", fld.label, fld.shown_text(), fld.name)?;
         }
         for c in &self.checks {
             let mark = if c.ok { "ok " } else { "BAD" };

@@ -8,6 +8,7 @@
 //! in the frame's records, in order, is joined with `,`; an absent field prints nothing.
 
 use crate::trace::Record;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The fields `osilab dissect -e` accepts: every display-filter name a record of a capture can
@@ -173,11 +174,49 @@ pub fn value(records: &[Record], name: &str, out: &mut String) {
 
 /// One line of `-T fields` output (without the newline).
 pub fn line(records: &[Record], names: &[String], out: &mut String) {
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
-            out.push('\t');
+    Columns::new(names).line(records, out);
+}
+
+/// The `-e` columns, and where each field name goes: one pass over a frame's fields fills every
+/// column (a frame has a few dozen fields, a command line up to hundreds of `-e`).
+#[derive(Debug, Clone)]
+pub struct Columns {
+    /// Field name → the columns that print it (a name may be asked for twice).
+    index: HashMap<String, Vec<usize>>,
+    cols: Vec<String>,
+}
+
+impl Columns {
+    /// The columns for these names, in order.
+    pub fn new(names: &[String]) -> Self {
+        let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.clone()).or_default().push(i);
         }
-        value(records, n, out);
+        Columns { index, cols: vec![String::new(); names.len()] }
+    }
+
+    /// Append the frame's line (without the newline) to `out`.
+    pub fn line(&mut self, records: &[Record], out: &mut String) {
+        for c in &mut self.cols {
+            c.clear();
+        }
+        for f in records.iter().flat_map(|r| r.fields.iter()) {
+            let Some(cols) = self.index.get(f.name.as_ref()) else { continue };
+            for &i in cols {
+                let c = &mut self.cols[i];
+                if !c.is_empty() {
+                    c.push(',');
+                }
+                let _ = write!(c, "{}", f.value);
+            }
+        }
+        for (i, c) in self.cols.iter().enumerate() {
+            if i > 0 {
+                out.push('\t');
+            }
+            out.push_str(c);
+        }
     }
 }
 

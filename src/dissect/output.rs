@@ -41,7 +41,7 @@ impl FromStr for Format {
 pub struct Writer<W: Write> {
     out: W,
     format: Format,
-    fields: Vec<String>,
+    fields: fields::Columns,
     written: u64,
     line: String,
 }
@@ -49,7 +49,7 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// A writer of `format` (with the `-e` field names for `fields`).
     pub fn new(out: W, format: Format, fields: Vec<String>) -> Self {
-        Writer { out, format, fields, written: 0, line: String::new() }
+        Writer { out, format, fields: fields::Columns::new(&fields), written: 0, line: String::new() }
     }
 
     /// Frames written so far.
@@ -64,7 +64,7 @@ impl<W: Write> Writer<W> {
         match self.format {
             Format::Fields => {
                 self.line.clear();
-                fields::line(&d.records, &self.fields, &mut self.line);
+                self.fields.line(&d.records, &mut self.line);
                 self.line.push('\n');
                 self.out.write_all(self.line.as_bytes())
             }
@@ -155,7 +155,7 @@ impl Serialize for FieldMap<'_> {
         let mut seen: Vec<&str> = Vec::new();
         let mut map = s.serialize_map(None)?;
         for f in self.0 {
-            if seen.contains(&f.name.as_str()) {
+            if seen.contains(&f.name.as_ref()) {
                 continue;
             }
             seen.push(&f.name);

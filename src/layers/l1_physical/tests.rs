@@ -220,7 +220,7 @@ fn encapsulate_records_the_phy_fields() {
     assert_eq!(r.protocol, "phy");
     assert_eq!(r.title, "Physical layer: 100 Mbit/s, Manchester, 592 bits, 1184 symbols");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead, r.trailer.clone()), (0..8, 66, 8, None));
-    let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [

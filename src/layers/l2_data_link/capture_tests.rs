@@ -67,7 +67,7 @@ fn real_arp_and_echo_frames() {
     let p = r.unwrap().unwrap();
     assert_eq!((p.meta.ethertype, p.len()), (Some(0x0800), 84));
     let eth = &t.records[0];
-    let names: Vec<&str> = eth.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = eth.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(names, ["eth.dst", "eth.dst.lg", "eth.dst.ig", "eth.src", "eth.src.lg", "eth.src.ig", "eth.type"]);
     assert_eq!((eth.header.clone(), eth.trailer.clone(), eth.payload_len, eth.pdu_len()), (0..14, None, 84, 98));
     assert!(eth.checks.is_empty() && eth.expert.is_empty());

@@ -320,13 +320,17 @@ impl SllHeader {
         match self.halen {
             0 => {}
             4 | 6 => {
-                let shown = self.fields().into_iter().find(|f| f.name.starts_with("sll.src.")).map(|f| f.shown);
+                let shown = self
+                    .fields()
+                    .into_iter()
+                    .find(|f| f.name.starts_with("sll.src."))
+                    .map(|f| f.shown_text().into_owned());
                 s.push_str(&format!(", from {} ({})", shown.unwrap_or_default(), hatype_name(self.hatype)));
             }
             _ => s.push_str(&format!(", from {} ({})", crate::trace::hex(self.src_bytes()), hatype_name(self.hatype))),
         }
         s.push_str(", ");
-        s.push_str(&self.protocol_field().shown);
+        s.push_str(&self.protocol_field().shown_text());
         s
     }
 
@@ -445,7 +449,7 @@ mod tests {
 
     /// Field name → value as `tshark -T fields` prints it.
     fn values(h: &SllHeader) -> Vec<(String, String)> {
-        h.fields().into_iter().map(|f| (f.name, f.value.to_string())).collect()
+        h.fields().into_iter().map(|f| (f.name.into_owned(), f.value.to_string())).collect()
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -659,7 +663,7 @@ mod tests {
             names(&V2_OTHERHOST[..12], 2),
             ["sll.etype", "sll.ifindex", "sll.hatype", "sll.pkttype", "sll.halen"]
         );
-        assert_eq!(names(&V2_OTHERHOST[..19], 2).last().map(String::as_str), Some("sll.src.eth"));
+        assert_eq!(names(&V2_OTHERHOST[..19], 2).last().map(|n| &**n), Some("sll.src.eth"));
         assert_eq!(names(&V2_OTHERHOST, 2).len(), 7);
     }
 

@@ -131,7 +131,7 @@ fn known_ipv4_frame() {
     assert_eq!(r.header, 0..14);
     assert_eq!(r.trailer, Some(44..64));
     assert_eq!((r.payload_len, r.overhead, r.pdu_len()), (30, 34, 64));
-    let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [
@@ -177,7 +177,7 @@ fn known_vlan_frame() {
     assert_eq!(vlan.title, "802.1Q Virtual LAN, PRI: 5, DEI: 0, ID: 42");
     assert_eq!(vlan.header, 14..18);
     assert_eq!(vlan.overhead, 0);
-    let f: Vec<(String, String)> = vlan.fields.iter().map(|f| (f.name.clone(), f.value.to_string())).collect();
+    let f: Vec<(String, String)> = vlan.fields.iter().map(|f| (f.name.to_string(), f.value.to_string())).collect();
     let want = [("vlan.priority", "5"), ("vlan.dei", "0"), ("vlan.id", "42"), ("vlan.etype", "0x0800")];
     assert_eq!(f, want.map(|(a, b)| (a.to_string(), b.to_string())));
     assert_eq!(vlan.fields[0].shown, "Voice, < 10ms latency and jitter (5)");
@@ -200,7 +200,7 @@ fn known_arp_request_and_reply() {
     assert_eq!((arp.protocol.as_str(), arp.title.as_str()), ("arp", "Address Resolution Protocol (request)"));
     assert_eq!(arp.summary, "Who has 192.0.2.2? Tell 192.0.2.1");
     assert_eq!(arp.header, 14..42);
-    let names: Vec<&str> = arp.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = arp.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [

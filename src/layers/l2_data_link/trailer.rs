@@ -91,7 +91,7 @@ mod tests {
     use super::*;
 
     fn names_values(t: &Trailer) -> Vec<(String, String)> {
-        t.fields.iter().map(|f| (f.name.clone(), f.value.to_string())).collect()
+        t.fields.iter().map(|f| (f.name.to_string(), f.value.to_string())).collect()
     }
 
     fn nv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -189,7 +189,7 @@ fn ipv4_known_header_bytes() {
     assert_eq!((r.protocol.as_str(), r.direction), ("ip", Direction::Down));
     assert_eq!(r.title, "Internet Protocol Version 4, Src: 192.0.2.1, Dst: 192.0.2.2");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..20, 8, 20));
-    let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [
@@ -766,7 +766,7 @@ fn ipv6_known_header_bytes() {
     assert_eq!(out[0].meta.ethertype, Some(0x86dd));
     let r = &cx.trace.records[0];
     assert_eq!(r.title, "Internet Protocol Version 6, Src: 2001:db8::1, Dst: 2001:db8::2");
-    let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [

@@ -544,7 +544,7 @@ fn insert_after(r: &mut Record, after: &str, f: Field) {
     r.fields.insert(at, f);
 }
 
-fn stream_field(name: &str, stream: u32) -> Field {
+fn stream_field(name: &'static str, stream: u32) -> Field {
     Field::uint(name, "Stream index", stream)
 }
 

@@ -445,7 +445,9 @@ impl TcpSegment {
         f.push(Field::uint("tcp.ack_raw", "Acknowledgment number (raw)", self.ack));
         f.push(Field::uint("tcp.hdr_len", "Header Length", hlen as u64).shown(format!("{hlen} bytes ({})", hlen / 4)));
         f.push(Field::hex("tcp.flags", "Flags", fl.bits(), 4).shown(format!("0x{:03x} ({})", fl.bits(), fl.names())));
-        let bit = |name: &str, label: &str, flag: TcpFlags| Field::flag(name, label, fl.contains(flag)).depth(1);
+        let bit = |name: &'static str, label: &'static str, flag: TcpFlags| {
+            Field::flag(name, label, fl.contains(flag)).depth(1)
+        };
         f.extend([
             bit("tcp.flags.res", "Reserved", TcpFlags::RESERVED),
             bit("tcp.flags.ae", "Accurate ECN", TcpFlags::AE),

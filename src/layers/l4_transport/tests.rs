@@ -126,7 +126,7 @@ fn udp_known_bytes_and_hand_checksum() {
     assert_eq!(r.title, "User Datagram Protocol, Src Port: 51000, Dst Port: 3000");
     assert_eq!(r.summary, "51000 → 3000 Len=11");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..8, 11, 8));
-    let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(names, ["udp.srcport", "udp.dstport", "udp.length", "udp.checksum"]);
     assert_eq!(field(r, "udp.checksum").to_string(), "0x1705");
     assert_eq!(*field(r, "udp.length"), Value::Uint(19));
@@ -221,7 +221,7 @@ fn tcp_known_bytes_with_linux_timestamps() {
         r.fields.iter().filter(|f| f.name == "tcp.option_kind").map(|f| f.value.to_string()).collect();
     assert_eq!(kinds, ["1", "1", "8"]);
     let flag_names: Vec<&str> =
-        r.fields.iter().filter(|f| f.depth == 1 && f.name.starts_with("tcp.flags.")).map(|f| f.name.as_str()).collect();
+        r.fields.iter().filter(|f| f.depth == 1 && f.name.starts_with("tcp.flags.")).map(|f| &*f.name).collect();
     assert_eq!(
         flag_names,
         [

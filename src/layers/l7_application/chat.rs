@@ -795,7 +795,7 @@ mod tests {
         assert_eq!(r.summary, "MSG \"Olá, sala!\"");
         assert_eq!((r.header.clone(), r.payload_len, r.trailer.clone(), r.overhead), (0..4, 11, Some(15..16), 5));
         assert_eq!(r.pdu_len(), wire.len());
-        let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
         assert_eq!(names, ["chat.command", "chat.text", "chat.line_len"]);
         assert_eq!(text(&r, "chat.text").as_deref(), Some("Olá, sala!"));
         assert_eq!(r.field("chat.line_len").unwrap().value, Value::Uint(16));

@@ -71,7 +71,7 @@ fn ident_seq(m: &[u8]) -> Vec<Field> {
 }
 
 /// RFC 792: a timestamp is milliseconds since midnight UT.
-fn ts_field(name: &str, label: &str, v: u32) -> Field {
+fn ts_field(name: &'static str, label: &'static str, v: u32) -> Field {
     let secs = v / 1000;
     let unit = if secs == 1 { "second" } else { "seconds" };
     Field::uint(name, label, v).shown(format!("{v} ({secs} {unit} after midnight UTC)"))

@@ -79,7 +79,7 @@ fn reserved(b: &[u8]) -> Field {
     Field::new("icmpv6.reserved", "Reserved", Value::Bytes(b.to_vec())).shown(crate::trace::hex(b))
 }
 
-fn addr(name: &str, label: &str, m: &[u8], at: usize) -> Field {
+fn addr(name: &'static str, label: &'static str, m: &[u8], at: usize) -> Field {
     Field::new(name, label, Value::Ipv6(ipv6_at(m, at)))
 }
 
@@ -147,7 +147,7 @@ fn option_name(t: u8) -> &'static str {
 }
 
 /// A prefix lifetime: 0xffffffff is "Infinity" (RFC 4861 §4.6.2).
-fn lifetime(name: &str, label: &str, v: u32) -> Field {
+fn lifetime(name: &'static str, label: &'static str, v: u32) -> Field {
     let f = Field::uint(name, label, v);
     if v == u32::MAX {
         f.shown(format!("Infinity ({v})"))

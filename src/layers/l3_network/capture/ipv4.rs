@@ -118,7 +118,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     if total < hlen {
         r.fields.retain(|f| {
             matches!(
-                f.name.as_str(),
+                f.name.as_ref(),
                 "ip.version" | "ip.hdr_len" | "ip.dsfield" | "ip.dsfield.dscp" | "ip.dsfield.ecn" | "ip.len"
             )
         });

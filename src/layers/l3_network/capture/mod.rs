@@ -90,7 +90,7 @@ pub(super) fn ipv6_fields(h: &[u8]) -> Vec<Field> {
 
 /// A field for one of Wireshark's FT_NONE items (a subtree heading with no value of its own,
 /// such as `icmpv6.opt`): `tshark -T fields` prints `1` for it.
-pub(super) fn none_field(name: &str, label: &str, shown: impl Into<String>) -> Field {
+pub(super) fn none_field(name: &'static str, label: &'static str, shown: impl Into<String>) -> Field {
     Field::text(name, label, "1").shown(shown)
 }
 

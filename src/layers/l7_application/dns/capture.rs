@@ -145,7 +145,7 @@ fn class_text(class: u16) -> String {
     format!("{name} (0x{class:04x})")
 }
 
-fn type_field(name: &str, t: u16) -> Field {
+fn type_field(name: &'static str, t: u16) -> Field {
     let rt = RrType::from_number(t);
     Field::uint(name, "Type", t).shown(format!("{} ({t})", rt.wireshark_description()))
 }
@@ -283,7 +283,7 @@ impl Reader<'_> {
 
     /// A record's data of type `t` at `start`: its fields, and what the Info line shows of it.
     fn rdata(&mut self, t: u16, start: usize, data: &[u8]) -> Result<String> {
-        let name_at = |r: &mut Self, field: &str, label: &str, p: usize| -> Result<String> {
+        let name_at = |r: &mut Self, field: &'static str, label: &'static str, p: usize| -> Result<String> {
             let n = r.name(p)?;
             r.fields.push(Field::text(field, label, n.text.clone()));
             Ok(n.text)

@@ -438,7 +438,7 @@ pub(crate) fn header_fields(h: &Header) -> Vec<Field> {
     v
 }
 
-fn class_field(name: &str) -> Field {
+fn class_field(name: &'static str) -> Field {
     Field::hex(name, "Class", message::CLASS_IN, 4).shown("IN (0x0001)")
 }
 

@@ -144,7 +144,7 @@ fn decodes_hand_written_compressed_response_exactly() {
 fn a_response_fields_in_wire_order() {
     let sdu = "www.example. IN A\nwww.example. 300 IN A 192.0.2.10";
     let (bytes, cx) = down(DnsKind::Response, sdu).unwrap();
-    let names: Vec<&str> = cx.trace.records[0].fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = cx.trace.records[0].fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [
@@ -723,7 +723,7 @@ fn field_values(r: &Record) -> Vec<(String, String)> {
                 v.push(',');
                 v.push_str(&f.value.to_string());
             }
-            None => out.push((f.name.clone(), f.value.to_string())),
+            None => out.push((f.name.to_string(), f.value.to_string())),
         }
     }
     out

@@ -68,7 +68,7 @@ fn get_request_known_bytes() {
     assert_eq!(r.summary, "GET /index.html HTTP/1.1");
     assert_eq!(r.header, 0..bytes.len());
     assert_eq!((r.payload_len, r.overhead), (0, bytes.len()));
-    let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
     assert_eq!(
         names,
         [
@@ -1000,7 +1000,7 @@ fn tshark_reads_the_same_fields() {
                 for f in &r.fields {
                     match fields.iter_mut().find(|(k, _)| *k == f.name) {
                         Some((_, v)) => v.push(f.value.to_string()),
-                        None => fields.push((f.name.clone(), vec![f.value.to_string()])),
+                        None => fields.push((f.name.to_string(), vec![f.value.to_string()])),
                     }
                 }
             }
