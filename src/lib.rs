@@ -20,7 +20,9 @@
 //!   `l7_application`.
 //! - [`stack`]: the pipeline: a [`Stack`](stack::Stack) of seven layers built from a
 //!   [`StackConfig`](stack::StackConfig), and an [`Exchange`](stack::Exchange) (send, then receive).
-//! - [`render`]: tree, hex, bits and JSON output; [`pcap`]: pcap files.
+//! - [`render`]: tree, hex, bits and JSON output; [`pcap`]: writing pcap files; [`capture`]:
+//!   reading pcap and pcapng files; [`dissect`]: `osilab dissect`, every captured frame up the
+//!   layers in capture mode, printed like tshark.
 //! - [`cli`]: the `osilab` command line. [`error`], [`time`], [`rng`], [`addr`]: the basics.
 //!
 //! ## Use from Rust

@@ -174,3 +174,95 @@ fn malformed_captures_give_their_errors() {
     }
     insta::assert_snapshot!("dissect_malformed", report);
 }
+
+/// `-e` refuses names it does not know, so every field a capture can produce must be known: each
+/// field name in the JSON of every fixture (real and malformed) is in `src/dissect/known_fields.txt`.
+#[test]
+fn every_field_shown_is_known_to_dash_e() {
+    let known: Vec<&str> = osilab::dissect::fields::KNOWN_LIST.lines().collect();
+    let mut missing = std::collections::BTreeSet::new();
+    for f in fixtures("captures").iter().chain(&fixtures("malformed")) {
+        let out = osilab(&["dissect", f.to_str().expect("utf-8 path"), "--format", "json"]);
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else { continue };
+        for frame in v.as_array().into_iter().flatten() {
+            let layers = frame["layers"].as_array().into_iter().chain(frame["end_of_capture"].as_array());
+            for layer in layers.flatten() {
+                for name in layer["fields"].as_object().into_iter().flat_map(|m| m.keys()) {
+                    if !known.contains(&name.as_str()) {
+                        missing.insert(name.clone());
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "add to src/dissect/known_fields.txt: {missing:?}");
+}
+
+mod no_panics {
+    use osilab::capture::{CaptureReader, Frame, FrameKind, LinkType};
+    use osilab::dissect::Dissector;
+    use proptest::prelude::*;
+
+    /// Every frame of the real captures, with its link type.
+    fn real_frames() -> Vec<(LinkType, Vec<u8>)> {
+        let mut out = Vec::new();
+        for f in super::fixtures("captures") {
+            let mut r = CaptureReader::open(&f).expect("fixture opens");
+            while let Some(Ok(fr)) = r.next_frame() {
+                out.push((fr.link, fr.data.to_vec()));
+            }
+        }
+        out
+    }
+
+    fn frame(n: u64, link: LinkType, data: &[u8]) -> Frame<'_> {
+        Frame {
+            number: n,
+            ts_ns: 1_700_000_000_000_000_000 + n * 1000,
+            has_ts: true,
+            kind: FrameKind::Packet,
+            link,
+            caplen: data.len(),
+            orig_len: data.len(),
+            data,
+            file_offset: 0,
+        }
+    }
+
+    const LINKS: [LinkType; 6] =
+        [LinkType::Ethernet, LinkType::RawIp, LinkType::Ipv4, LinkType::Ipv6, LinkType::LinuxSll, LinkType::LinuxSll2];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Real frames with bytes changed (one dissector for the whole sequence, so that damaged
+        /// fragments and segments meet the reassembly state of intact ones): never a panic, and
+        /// every frame gets its frame record.
+        #[test]
+        fn damaged_real_frames(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<u8>()), 1..64)) {
+            let frames = real_frames();
+            let mut d = Dissector::new().expect("dissector");
+            for (i, (fi, bi, v)) in edits.iter().enumerate() {
+                let (link, bytes) = &frames[fi.index(frames.len())];
+                let mut b = bytes.clone();
+                let k = bi.index(b.len().max(1));
+                if k < b.len() {
+                    b[k] = *v;
+                }
+                let cut = if v % 7 == 0 { k } else { b.len() };
+                let x = d.dissect(&frame(i as u64 + 1, *link, &b[..cut]));
+                prop_assert_eq!(x.records[0].protocol.as_str(), "frame");
+            }
+            let _ = d.finish();
+        }
+
+        /// Arbitrary bytes under every link type.
+        #[test]
+        fn arbitrary_bytes(li in 0..LINKS.len(), data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut d = Dissector::new().expect("dissector");
+            let x = d.dissect(&frame(1, LINKS[li], &data));
+            prop_assert!(!x.records.is_empty());
+            let _ = d.finish();
+        }
+    }
+}
