@@ -258,7 +258,7 @@ impl StackConfig {
         c
     }
 
-    /// "192.0.2.1:51000" or "[2001:db8::1]:51000" (just the address for ICMP, which has no ports).
+    /// "192.0.2.1:51000" or "\[2001:db8::1\]:51000" (just the address for ICMP, which has no ports).
     pub fn endpoint_name(&self, e: &Endpoint) -> String {
         match (self.transport, e.ip) {
             (TransportKind::Icmp, ip) => ip.to_string(),

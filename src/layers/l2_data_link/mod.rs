@@ -5,7 +5,7 @@
 //! - `fcs(frame_without_fcs) -> u32`
 //! - `arp` module: `ArpPacket` (op, sender/target MAC+IPv4) with `parse`/`emit`, `request`, `reply_to`
 //! - capture mode (`DataLinkConfig::capture`, [`capture`]): frames as pcap holds them; and
-//!   [`trailer`] / [`trailer_fields`], tshark's names for the bytes after the packet of a frame
+//!   [`trailer()`] / [`trailer_fields`], tshark's names for the bytes after the packet of a frame
 //!
 //! Read first: IEEE 802.3-2018 §3 (the MAC frame: §3.1.1 format, §3.2.9 FCS, §4.2.3.3 padding),
 //! IEEE 802.1Q-2018 §9 (the tag), RFC 826 (ARP). The frame layout and the FCS live in

@@ -8,7 +8,7 @@
 //! merged into the application.
 //!
 //! The `osi` model (ISO 8327-1 session SPDUs over RFC 1006) will be a second implementation of
-//! [`Layer`] chosen by [`Model`](crate::stack::Model); this one is `Model::Tcpip`.
+//! [`Layer`] chosen by [`Model`]; this one is `Model::Tcpip`.
 
 use crate::error::Result;
 use crate::layer::{Context, Layer, LayerId, Pdu, PduName};

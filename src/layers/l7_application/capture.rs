@@ -22,7 +22,7 @@
 //! as data (and UDP 3000 as DIS).
 //!
 //! Each instance runs the application's own code in its capture mode
-//! ([`HttpApplication::capture`], [`dns::capture`], [`ChatApplication::capture`]); malformed
+//! ([`HttpApplication::capture`], [`dns::capture`](super::dns::capture), [`ChatApplication::capture`]); malformed
 //! data is an expert item, never an error, and the direction it came in is then shown as data
 //! (HTTP resumes at a segment that begins a message). Undissected bytes are Wireshark's `data`
 //! record (`data.data`, `data.len`).

@@ -12,14 +12,14 @@
 //!   total length exceeds packet length"), and what is there goes up; bytes after the packet's
 //!   own length are left for the dissector to name (L2's `trailer`): the record's `pdu_len()`
 //!   is the packet's own length;
-//! - IPv4 options ([`options`]) and IPv6 extension headers ([`ext`]) are listed with tshark's
+//! - IPv4 options (`options`) and IPv6 extension headers (`ext`) are listed with tshark's
 //!   field names;
 //! - fragments are reassembled as on a host (RFC 791 §3.2, RFC 8200 §4.5, RFC 815): a fragment
 //!   that does not complete its datagram gives only the IP record (`Ok(None)`: the dissector
 //!   shows its data), the one that does also carries tshark's `ip.fragment*` /
-//!   `ip.reassembled.*` fields ([`fragments`]), and the datagram goes up;
-//! - every ICMP and ICMPv6 message is dissected ([`icmp`], [`icmpv6`]), errors with the datagram
-//!   they quote ([`quote`]): an inner `ip` / `ipv6` record and, when the quote holds one, an
+//!   `ip.reassembled.*` fields (`fragments`), and the datagram goes up;
+//! - every ICMP and ICMPv6 message is dissected (`icmp`, `icmpv6`), errors with the datagram
+//!   they quote (`quote`): an inner `ip` / `ipv6` record and, when the quote holds one, an
 //!   inner `udp` / `tcp` / `icmp` record, as tshark shows them.
 //!
 //! `Err` is returned only where the bytes cannot be read on: a header cut short, a bad version, a
