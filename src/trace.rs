@@ -80,15 +80,24 @@ pub enum Value {
 impl fmt::Display for Value {
     /// The value as `tshark -T fields` prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl Value {
+    /// Write the value as `tshark -T fields` prints it (its `Display`) to any text sink, without
+    /// `core::fmt` for the common kinds (see `crate::digits`).
+    pub fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        use crate::digits;
         match self {
-            Value::Uint(v) => write!(f, "{v}"),
-            Value::Hex { value, digits } => write!(f, "0x{value:0w$x}", w = usize::from(*digits)),
-            Value::Bool(b) => f.write_str(if *b { "1" } else { "0" }),
-            Value::Mac(m) => write!(f, "{m}"),
-            Value::Ipv4(a) => write!(f, "{a}"),
-            Value::Ipv6(a) => write!(f, "{a}"),
-            Value::Bytes(b) => f.write_str(&hex(b)),
-            Value::Text(t) => f.write_str(t),
+            Value::Uint(v) => digits::dec(w, *v),
+            Value::Hex { value, digits } => digits::hex(w, *value, *digits),
+            Value::Bool(b) => w.write_str(if *b { "1" } else { "0" }),
+            Value::Mac(m) => digits::mac(w, &m.0),
+            Value::Ipv4(a) => digits::ipv4(w, *a),
+            Value::Ipv6(a) => write!(w, "{a}"),
+            Value::Bytes(b) => digits::hex_bytes(w, b),
+            Value::Text(t) => w.write_str(t),
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::trace::Record;
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The fields `osilab dissect -e` accepts: every display-filter name a record of a capture can
 /// carry (so a typo is an error, not an empty column). Sorted by protocol, then as tshark lists
@@ -168,7 +168,7 @@ pub fn value(records: &[Record], name: &str, out: &mut String) {
             out.push(',');
         }
         first = false;
-        let _ = write!(out, "{}", f.value);
+        let _ = f.value.write_to(out);
     }
 }
 
@@ -177,19 +177,61 @@ pub fn line(records: &[Record], names: &[String], out: &mut String) {
     Columns::new(names).line(records, out);
 }
 
+/// The multiply-rotate hash of rustc's `FxHasher`: the keys are the `-e` names the user typed,
+/// so there is no flooding to guard against, and SipHash costs more than the lookup it serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NameHasher(u64);
+
+impl NameHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The `-e` columns, and where each field name goes: one pass over a frame's fields fills every
 /// column (a frame has a few dozen fields, a command line up to hundreds of `-e`).
 #[derive(Debug, Clone)]
 pub struct Columns {
     /// Field name → the columns that print it (a name may be asked for twice).
-    index: HashMap<String, Vec<usize>>,
+    index: HashMap<String, Vec<usize>, BuildHasherDefault<NameHasher>>,
     cols: Vec<String>,
 }
 
 impl Columns {
     /// The columns for these names, in order.
     pub fn new(names: &[String]) -> Self {
-        let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut index: HashMap<String, Vec<usize>, BuildHasherDefault<NameHasher>> = HashMap::default();
         for (i, n) in names.iter().enumerate() {
             index.entry(n.clone()).or_default().push(i);
         }
@@ -208,7 +250,7 @@ impl Columns {
                 if !c.is_empty() {
                     c.push(',');
                 }
-                let _ = write!(c, "{}", f.value);
+                let _ = f.value.write_to(c);
             }
         }
         for (i, c) in self.cols.iter().enumerate() {
