@@ -115,6 +115,16 @@ impl Serialize for Value {
 /// A field's name or label: almost always a literal, so it costs no allocation.
 pub type Name = Cow<'static, str>;
 
+/// Human text (a title, a summary, a note, a field's rendering) made by `f` only when `detail`
+/// asks for it, else empty: see [`Context::detail`](crate::layer::Context::detail).
+pub fn text_if(detail: bool, f: impl FnOnce() -> String) -> String {
+    if detail {
+        f()
+    } else {
+        String::new()
+    }
+}
+
 /// One header or trailer field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -192,6 +202,15 @@ impl Field {
         self
     }
 
+    /// Replace the human rendering with what `f` makes, when the record is in detail (else
+    /// `f` is not run): see [`Context::detail`](crate::layer::Context::detail).
+    pub fn shown_if(mut self, detail: bool, f: impl FnOnce() -> String) -> Self {
+        if detail {
+            self.shown = f();
+        }
+        self
+    }
+
     /// Nest under the previous field.
     pub fn depth(mut self, depth: u8) -> Self {
         self.depth = depth;
@@ -203,9 +222,9 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// The Wireshark status field it matches (`eth.fcs.status`, `ip.checksum.status`).
-    pub name: String,
+    pub name: Name,
     /// What was checked ("Frame check sequence").
-    pub label: String,
+    pub label: Name,
     /// Whether it passed.
     pub ok: bool,
     /// The values, e.g. "0x1c2d3e4f (computed 0x1c2d3e4f)".
@@ -214,7 +233,7 @@ pub struct Check {
 
 impl Check {
     /// A check that passed or failed.
-    pub fn new(name: impl Into<String>, label: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Name>, label: impl Into<Name>, ok: bool, detail: impl Into<String>) -> Self {
         Check { name: name.into(), label: label.into(), ok, detail: detail.into() }
     }
 }
@@ -342,7 +361,7 @@ pub struct Record {
     /// Down (encapsulate) or up (decapsulate).
     pub direction: Direction,
     /// The protocol's Wireshark filter name (`eth`, `vlan`, `ip`, `ipv6`, `tcp`, `udp`, `icmp`, `arp`, `phy`, `data`).
-    pub protocol: String,
+    pub protocol: Name,
     /// The protocol's full name as `tshark -V` heads its subtree ("Internet Protocol Version 4").
     pub title: String,
     /// What the data unit is called at this layer.
@@ -381,11 +400,17 @@ pub struct Record {
 
 impl Record {
     /// A record with no fields yet.
-    pub fn new(layer: LayerId, direction: Direction, protocol: &str, title: impl Into<String>, pdu: PduName) -> Self {
+    pub fn new(
+        layer: LayerId,
+        direction: Direction,
+        protocol: impl Into<Name>,
+        title: impl Into<String>,
+        pdu: PduName,
+    ) -> Self {
         Record {
             layer,
             direction,
-            protocol: protocol.to_string(),
+            protocol: protocol.into(),
             title: title.into(),
             pdu,
             part: None,

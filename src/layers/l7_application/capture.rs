@@ -302,7 +302,7 @@ fn split(dirs: &mut [Reader; 2], d: usize) -> (&mut Reader, &mut Reader) {
 }
 
 /// The record of a message abandoned because of a gap in the TCP stream.
-fn gap_record(protocol: &str, title: &str, lost: usize) -> Record {
+fn gap_record(protocol: &'static str, title: &str, lost: usize) -> Record {
     let mut r = Record::new(L7, Direction::Up, protocol, title, PduName::Data);
     r.summary = format!("[message abandoned] {lost} bytes of it were held before a gap");
     r.expert.push(Expert::new(
