@@ -138,7 +138,7 @@ pub struct Field {
     /// The human rendering after the label ("0x02, Don't fragment") when it is more than the
     /// value; empty means the value's own text (see [`Field::shown_text`]), which is then only
     /// written out when a tree or JSON asks for it.
-    pub shown: String,
+    pub shown: Name,
     /// Nesting depth under the previous shallower field (flags under `tcp.flags`).
     pub depth: u8,
 }
@@ -159,7 +159,7 @@ impl Serialize for Field {
 impl Field {
     /// A field whose human rendering is its value.
     pub fn new(name: impl Into<Name>, label: impl Into<Name>, value: Value) -> Self {
-        Field { name: name.into(), label: label.into(), value, shown: String::new(), depth: 0 }
+        Field { name: name.into(), label: label.into(), value, shown: Name::Borrowed(""), depth: 0 }
     }
 
     /// What a tree shows after the label: the rendering given with [`Field::shown`], else the
@@ -197,16 +197,16 @@ impl Field {
     }
 
     /// Replace the human rendering.
-    pub fn shown(mut self, shown: impl Into<String>) -> Self {
+    pub fn shown(mut self, shown: impl Into<Name>) -> Self {
         self.shown = shown.into();
         self
     }
 
     /// Replace the human rendering with what `f` makes, when the record is in detail (else
     /// `f` is not run): see [`Context::detail`](crate::layer::Context::detail).
-    pub fn shown_if(mut self, detail: bool, f: impl FnOnce() -> String) -> Self {
+    pub fn shown_if<S: Into<Name>>(mut self, detail: bool, f: impl FnOnce() -> S) -> Self {
         if detail {
-            self.shown = f();
+            self.shown = f().into();
         }
         self
     }

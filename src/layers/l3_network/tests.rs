@@ -232,7 +232,7 @@ fn ipv4_df_flag_and_ident_counts_up() {
     assert_eq!(&bytes_of(&a[0])[4..8], &[0xff, 0xff, 0x40, 0x00]);
     assert_eq!(&bytes_of(&b[0])[4..8], &[0x00, 0x00, 0x40, 0x00], "identification wraps to 0");
     let f = cx.trace.records[0].field("ip.flags").unwrap();
-    assert_eq!((f.value.to_string(), f.shown.as_str()), ("0x02".to_string(), "0x02, Don't fragment"));
+    assert_eq!((f.value.to_string(), &*f.shown), ("0x02".to_string(), "0x02, Don't fragment"));
     assert_eq!(cx.trace.records[0].field("ip.flags.df").unwrap().value, Value::Bool(true));
 }
 

@@ -138,7 +138,7 @@ pub fn data_record(bytes: &[u8]) -> Record {
         name: "data.data".into(),
         label: "Data".into(),
         value: Value::Bytes(bytes.to_vec()),
-        shown: preview(bytes),
+        shown: preview(bytes).into(),
         depth: 0,
     });
     r.fields.push(Field::uint("data.len", "Length", n as u64));
