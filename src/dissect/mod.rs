@@ -94,13 +94,15 @@ fn place(frame: &[u8], pdu: &Pdu) -> Option<usize> {
 }
 
 /// Undissected bytes, as Wireshark's `data` protocol shows them.
-fn data_record(layer: LayerId, bytes: &[u8], why: Option<String>, detail: bool) -> Record {
-    let title = text_if(detail, || format!("Data ({} bytes)", bytes.len()));
+fn data_record(layer: LayerId, bytes: Vec<u8>, why: Option<String>, detail: bool) -> Record {
+    let n = bytes.len();
+    let title = text_if(detail, || format!("Data ({n} bytes)"));
     let mut r = Record::new(layer, Direction::Up, "data", title, PduName::Data);
-    r.summary = text_if(detail, || format!("{} bytes: {}", bytes.len(), crate::layers::l7_application::preview(bytes)));
-    r.payload_len = bytes.len();
-    r.fields.push(Field::new("data.data", "Data", Value::Bytes(bytes.to_vec())));
-    r.fields.push(Field::uint("data.len", "Length", bytes.len() as u64));
+    r.summary = text_if(detail, || format!("{n} bytes: {}", crate::layers::l7_application::preview(&bytes)));
+    r.payload_len = n;
+    r.fields.reserve_exact(2);
+    r.fields.push(Field::new("data.data", "Data", Value::Bytes(bytes)));
+    r.fields.push(Field::uint("data.len", "Length", n as u64));
     if let Some(why) = why {
         r.expert.push(Expert::new(Severity::Note, Group::Undecoded, why, None));
     }
@@ -253,13 +255,13 @@ impl Dissector {
                 let whole = Pdu::bytes(bytes.to_vec());
                 run.data(
                     LayerId::Physical,
-                    &whole,
+                    whole,
                     Some(format!("a pcapng custom block (enterprise {pen}): not a packet")),
                 );
             }
             FrameKind::SystemdJournal => {
                 let whole = Pdu::bytes(bytes.to_vec());
-                run.data(LayerId::Physical, &whole, Some("a pcapng systemd journal entry: not a packet".into()));
+                run.data(LayerId::Physical, whole, Some("a pcapng systemd journal entry: not a packet".into()));
             }
         }
         let mut records = run.cx.trace.records;
@@ -354,16 +356,16 @@ impl Run<'_> {
         let Some(at) = ip.at else { return };
         let start = at + ip.header.end;
         let Some(bytes) = self.frame.get(start..start + ip.payload_len) else { return };
-        let mut r = data_record(LayerId::Network, bytes, None, self.cx.detail);
+        let mut r = data_record(LayerId::Network, bytes.to_vec(), None, self.cx.detail);
         r.at = Some(start);
         self.cx.trace.push(r);
     }
 
-    fn data(&mut self, layer: LayerId, pdu: &Pdu, why: Option<String>) {
-        let at = place(self.frame, pdu);
-        let bytes = match &pdu.data {
-            Data::Bytes(b) => b.as_slice(),
-            Data::Signal(_) => &[],
+    fn data(&mut self, layer: LayerId, pdu: Pdu, why: Option<String>) {
+        let at = place(self.frame, &pdu);
+        let bytes = match pdu.data {
+            Data::Bytes(b) => b,
+            Data::Signal(_) => Vec::new(),
         };
         if bytes.is_empty() && why.is_none() {
             return;
@@ -400,7 +402,7 @@ impl Run<'_> {
                 };
                 if h.is_netlink() {
                     let why = "a netlink message (ARPHRD_NETLINK), not a network frame: not dissected".to_string();
-                    self.data(LayerId::DataLink, &whole, Some(why));
+                    self.data(LayerId::DataLink, whole, Some(why));
                     return;
                 }
                 let hlen = h.len();
@@ -420,7 +422,7 @@ impl Run<'_> {
                         up
                     }
                     (None, _) => {
-                        self.data(LayerId::DataLink, &pdu, None);
+                        self.data(LayerId::DataLink, pdu, None);
                         return;
                     }
                 }
@@ -431,12 +433,12 @@ impl Run<'_> {
                     LinkType::Ipv6 => Some(ETHERTYPE_IPV6),
                     _ => None,
                 };
-                Pdu { data: Data::Bytes(self.frame.to_vec()), meta: Meta { ethertype, ..Meta::default() } }
+                Pdu { meta: Meta { ethertype, ..Meta::default() }, ..whole }
             }
             LinkType::Other(n) => {
                 let why =
                     format!("link type {n} is not dissected (osilab reads Ethernet, raw IP and Linux cooked captures)");
-                self.data(LayerId::DataLink, &whole, Some(why));
+                self.data(LayerId::DataLink, whole, Some(why));
                 return;
             }
         };
@@ -451,7 +453,7 @@ impl Run<'_> {
             Some(ETHERTYPE_IPV4 | ETHERTYPE_IPV6) | None => {}
             Some(t) => {
                 let why = format!("EtherType 0x{t:04x} is not dissected: shown as data");
-                self.data(LayerId::Network, &l3, Some(why));
+                self.data(LayerId::Network, l3, Some(why));
                 return;
             }
         }
@@ -475,7 +477,7 @@ impl Run<'_> {
             Some(6 | 17) => {}
             // An echo's data: Wireshark shows it as data under ICMP.
             Some(1 | 58) => {
-                self.data(LayerId::Network, &l4, None);
+                self.data(LayerId::Network, l4, None);
                 return;
             }
             Some(p) => {
@@ -483,7 +485,7 @@ impl Run<'_> {
                     "IP protocol {p} ({}) is not dissected: shown as data",
                     crate::layers::l3_network::proto_name(p)
                 );
-                self.data(LayerId::Transport, &l4, Some(why));
+                self.data(LayerId::Transport, l4, Some(why));
                 return;
             }
             None => return,

@@ -318,7 +318,7 @@ fn syn_options_in_linux_order() {
         "51000 → 3000 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1 TSecr=0 WS=128"
     );
     assert_eq!(syn.title(Some(rel)), "Transmission Control Protocol, Src Port: 51000, Dst Port: 3000, Seq: 0, Len: 0");
-    let f = syn.fields(&TcpView::new(&b, 0).unwrap(), None);
+    let f = syn.fields(&TcpView::new(&b, 0).unwrap(), None, true);
     let opt = f.iter().find(|f| f.name == "tcp.options").unwrap();
     assert_eq!(
         opt.shown,
@@ -1382,8 +1382,8 @@ proptest! {
         let view = TcpView::new(&b, 0).unwrap();
         let back = TcpSegment::from_view(&view).unwrap();
         let rel = Some(RelativeTo { seq: rs, ack: ra });
-        let sent = seg.fields(&view, rel);
-        prop_assert_eq!(&sent, &back.fields(&view, rel));
+        let sent = seg.fields(&view, rel, true);
+        prop_assert_eq!(&sent, &back.fields(&view, rel, true));
         let hlen = usize::from(b[12] >> 4) * 4;
         let get = |n: &str| sent.iter().find(|f| f.name == n).map(|f| f.value.clone());
         prop_assert_eq!(get("tcp.hdr_len"), Some(Value::Uint(hlen as u64)));

@@ -220,7 +220,7 @@ impl L4Fields {
         if whole {
             if let Ok(view) = TcpView::new(t, frame_at) {
                 if let Ok(seg) = TcpSegment::from_view(&view) {
-                    let mut fields = seg.fields(&view, zero);
+                    let mut fields = seg.fields(&view, zero, true);
                     payload_field(&mut fields, &seg.payload);
                     return L4Fields { fields, title: quote_title(&seg), hlen: real };
                 }
@@ -235,7 +235,7 @@ impl L4Fields {
             return L4Fields { fields: Vec::new(), title: String::new(), hlen: 20 };
         };
         let seg = TcpSegment::from_view(&view).ok();
-        let mut fields = seg.as_ref().map(|s| s.fields(&view, zero)).unwrap_or_default();
+        let mut fields = seg.as_ref().map(|s| s.fields(&view, zero, true)).unwrap_or_default();
         if let Some(h) = fields.iter_mut().find(|x| x.name == "tcp.hdr_len") {
             *h = Field::uint("tcp.hdr_len", "Header Length", real as u64).shown(format!("{real} bytes ({})", real / 4));
         }
