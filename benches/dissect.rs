@@ -65,6 +65,8 @@ fn big_capture() -> Vec<u8> {
 fn dissect_all(pcap: &[u8], fields: &[String]) -> u64 {
     let mut reader = CaptureReader::new(Cursor::new(pcap)).expect("reads");
     let mut d = Dissector::new().expect("dissector");
+    // As `osilab dissect -e …` does: values only, no human text.
+    d.set_detail(false);
     let mut out = Writer::new(std::io::sink(), Format::Fields, fields.to_vec());
     while let Some(Ok(f)) = reader.next_frame() {
         let x = d.dissect(&f);

@@ -212,18 +212,36 @@ impl Pdu {
 }
 
 /// The context of one call: the simulated time and the trace being recorded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Context {
     /// Now, on the simulation's clock. Layers never read the OS clock.
     pub now: Instant,
     /// Where each layer appends its records.
     pub trace: Trace,
+    /// Whether records carry their human text: titles, summaries, notes, the details of checks
+    /// and a field's rendering after its label ([`Field::shown`](crate::trace::Field::shown)).
+    /// On by default. `osilab dissect -T fields` turns it off: it prints field values only, and
+    /// building text nobody reads was most of its time. Fields (names and values), protocols
+    /// and expert items are the same either way: they are what `-e` and `--filter` read.
+    pub detail: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new(Instant::default())
+    }
 }
 
 impl Context {
-    /// A context at `now` with an empty trace.
+    /// A context at `now` with an empty trace, recording in detail.
     pub fn new(now: Instant) -> Self {
-        Context { now, trace: Trace::default() }
+        Context { now, trace: Trace::default(), detail: true }
+    }
+
+    /// Human text made by `f` when the records are in detail, else an empty string (and `f` is
+    /// not run): see [`Context::detail`].
+    pub fn text(&self, f: impl FnOnce() -> String) -> String {
+        crate::trace::text_if(self.detail, f)
     }
 }
 

@@ -57,6 +57,7 @@
 pub mod addr;
 pub mod capture;
 pub mod cli;
+mod digits;
 pub mod dissect;
 pub mod error;
 pub mod layer;

@@ -80,15 +80,24 @@ pub enum Value {
 impl fmt::Display for Value {
     /// The value as `tshark -T fields` prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl Value {
+    /// Write the value as `tshark -T fields` prints it (its `Display`) to any text sink, without
+    /// `core::fmt` for the common kinds (see `crate::digits`).
+    pub fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        use crate::digits;
         match self {
-            Value::Uint(v) => write!(f, "{v}"),
-            Value::Hex { value, digits } => write!(f, "0x{value:0w$x}", w = usize::from(*digits)),
-            Value::Bool(b) => f.write_str(if *b { "1" } else { "0" }),
-            Value::Mac(m) => write!(f, "{m}"),
-            Value::Ipv4(a) => write!(f, "{a}"),
-            Value::Ipv6(a) => write!(f, "{a}"),
-            Value::Bytes(b) => f.write_str(&hex(b)),
-            Value::Text(t) => f.write_str(t),
+            Value::Uint(v) => digits::dec(w, *v),
+            Value::Hex { value, digits } => digits::hex(w, *value, *digits),
+            Value::Bool(b) => w.write_str(if *b { "1" } else { "0" }),
+            Value::Mac(m) => digits::mac(w, &m.0),
+            Value::Ipv4(a) => digits::ipv4(w, *a),
+            Value::Ipv6(a) => write!(w, "{a}"),
+            Value::Bytes(b) => digits::hex_bytes(w, b),
+            Value::Text(t) => w.write_str(t),
         }
     }
 }
@@ -106,6 +115,16 @@ impl Serialize for Value {
 /// A field's name or label: almost always a literal, so it costs no allocation.
 pub type Name = Cow<'static, str>;
 
+/// Human text (a title, a summary, a note, a field's rendering) made by `f` only when `detail`
+/// asks for it, else empty: see [`Context::detail`](crate::layer::Context::detail).
+pub fn text_if(detail: bool, f: impl FnOnce() -> String) -> String {
+    if detail {
+        f()
+    } else {
+        String::new()
+    }
+}
+
 /// One header or trailer field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -119,7 +138,7 @@ pub struct Field {
     /// The human rendering after the label ("0x02, Don't fragment") when it is more than the
     /// value; empty means the value's own text (see [`Field::shown_text`]), which is then only
     /// written out when a tree or JSON asks for it.
-    pub shown: String,
+    pub shown: Name,
     /// Nesting depth under the previous shallower field (flags under `tcp.flags`).
     pub depth: u8,
 }
@@ -140,7 +159,7 @@ impl Serialize for Field {
 impl Field {
     /// A field whose human rendering is its value.
     pub fn new(name: impl Into<Name>, label: impl Into<Name>, value: Value) -> Self {
-        Field { name: name.into(), label: label.into(), value, shown: String::new(), depth: 0 }
+        Field { name: name.into(), label: label.into(), value, shown: Name::Borrowed(""), depth: 0 }
     }
 
     /// What a tree shows after the label: the rendering given with [`Field::shown`], else the
@@ -178,8 +197,17 @@ impl Field {
     }
 
     /// Replace the human rendering.
-    pub fn shown(mut self, shown: impl Into<String>) -> Self {
+    pub fn shown(mut self, shown: impl Into<Name>) -> Self {
         self.shown = shown.into();
+        self
+    }
+
+    /// Replace the human rendering with what `f` makes, when the record is in detail (else
+    /// `f` is not run): see [`Context::detail`](crate::layer::Context::detail).
+    pub fn shown_if<S: Into<Name>>(mut self, detail: bool, f: impl FnOnce() -> S) -> Self {
+        if detail {
+            self.shown = f().into();
+        }
         self
     }
 
@@ -194,9 +222,9 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// The Wireshark status field it matches (`eth.fcs.status`, `ip.checksum.status`).
-    pub name: String,
+    pub name: Name,
     /// What was checked ("Frame check sequence").
-    pub label: String,
+    pub label: Name,
     /// Whether it passed.
     pub ok: bool,
     /// The values, e.g. "0x1c2d3e4f (computed 0x1c2d3e4f)".
@@ -205,7 +233,7 @@ pub struct Check {
 
 impl Check {
     /// A check that passed or failed.
-    pub fn new(name: impl Into<String>, label: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Name>, label: impl Into<Name>, ok: bool, detail: impl Into<String>) -> Self {
         Check { name: name.into(), label: label.into(), ok, detail: detail.into() }
     }
 }
@@ -333,7 +361,7 @@ pub struct Record {
     /// Down (encapsulate) or up (decapsulate).
     pub direction: Direction,
     /// The protocol's Wireshark filter name (`eth`, `vlan`, `ip`, `ipv6`, `tcp`, `udp`, `icmp`, `arp`, `phy`, `data`).
-    pub protocol: String,
+    pub protocol: Name,
     /// The protocol's full name as `tshark -V` heads its subtree ("Internet Protocol Version 4").
     pub title: String,
     /// What the data unit is called at this layer.
@@ -372,11 +400,17 @@ pub struct Record {
 
 impl Record {
     /// A record with no fields yet.
-    pub fn new(layer: LayerId, direction: Direction, protocol: &str, title: impl Into<String>, pdu: PduName) -> Self {
+    pub fn new(
+        layer: LayerId,
+        direction: Direction,
+        protocol: impl Into<Name>,
+        title: impl Into<String>,
+        pdu: PduName,
+    ) -> Self {
         Record {
             layer,
             direction,
-            protocol: protocol.to_string(),
+            protocol: protocol.into(),
             title: title.into(),
             pdu,
             part: None,

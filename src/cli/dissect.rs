@@ -53,6 +53,9 @@ pub fn dissect(a: &DissectArgs) -> Result<()> {
     let stdout = io::stdout().lock();
     let mut out = Writer::new(io::BufWriter::with_capacity(1 << 16, stdout), plan.format, plan.fields);
     let mut dissector = Dissector::new()?;
+    // -T fields prints values only: the records need no human text (a filter reads fields and
+    // protocols, which are there either way).
+    dissector.set_detail(plan.format != Format::Fields);
     let progress = std::fs::metadata(&a.file).ok().and_then(|m| crate::capture::progress(m.len()));
     // A closed pipe (`osilab dissect big.pcap | head`) ends the run quietly, as tshark does.
     let quiet_pipe = |e: io::Error| -> Result<()> {
@@ -72,15 +75,19 @@ pub fn dissect(a: &DissectArgs) -> Result<()> {
                 break;
             }
         };
+        // The dissected frame borrows the reader's buffer: it is written (or filtered out)
+        // before the reader is asked anything else.
         let d = dissector.dissect(&frame);
+        let shown = !plan.filter.as_ref().is_some_and(|f| !f.matches(&d.records));
+        let written = if shown { out.frame(&d) } else { Ok(()) };
         if let Some(p) = &progress {
             p.set_position(reader.bytes_read());
         }
-        if plan.filter.as_ref().is_some_and(|f| !f.matches(&d.records)) {
-            continue;
-        }
-        if let Err(e) = out.frame(&d) {
+        if let Err(e) = written {
             return quiet_pipe(e);
+        }
+        if !shown {
+            continue;
         }
         if plan.count.is_some_and(|n| out.written() >= n) {
             break;

@@ -7,9 +7,10 @@
 //! width; MACs `aa:bb:…`; booleans `0`/`1`; `ip.frag_offset` in 8-byte units). Every occurrence
 //! in the frame's records, in order, is joined with `,`; an absent field prints nothing.
 
-use crate::trace::Record;
+use crate::trace::{Name, Record};
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The fields `osilab dissect -e` accepts, one per line, sorted: every display-filter name a record
 /// of a capture can carry, so that a typo is an error and not an empty column. A test dissects every
@@ -40,7 +41,7 @@ pub fn value(records: &[Record], name: &str, out: &mut String) {
             out.push(',');
         }
         first = false;
-        let _ = write!(out, "{}", f.value);
+        let _ = f.value.write_to(out);
     }
 }
 
@@ -49,23 +50,121 @@ pub fn line(records: &[Record], names: &[String], out: &mut String) {
     Columns::new(names).line(records, out);
 }
 
+/// The multiply-rotate hash of rustc's `FxHasher`: the keys are the `-e` names the user typed,
+/// so there is no flooding to guard against, and SipHash costs more than the lookup it serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NameHasher(u64);
+
+impl NameHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The `-e` columns, and where each field name goes: one pass over a frame's fields fills every
 /// column (a frame has a few dozen fields, a command line up to hundreds of `-e`).
 #[derive(Debug, Clone)]
 pub struct Columns {
-    /// Field name → the columns that print it (a name may be asked for twice).
-    index: HashMap<String, Vec<usize>>,
+    /// Field name → its entry in `targets`.
+    index: HashMap<String, u32, BuildHasherDefault<NameHasher>>,
+    /// The columns that print a name (a name may be asked for twice).
+    targets: Vec<Vec<usize>>,
+    /// Names met as string literals, by address: see [`Columns::target`].
+    literals: Vec<Literal>,
     cols: Vec<String>,
+}
+
+/// One slot of the literal-name cache: a literal's address and length, and its entry in
+/// `targets` ([`Literal::NONE`] for a name no column prints).
+#[derive(Debug, Clone, Copy)]
+struct Literal {
+    addr: usize,
+    len: usize,
+    target: u32,
+}
+
+impl Literal {
+    const NONE: u32 = u32::MAX;
+    /// An empty slot: no string has this address and length (the length is no `str`'s).
+    const EMPTY: Literal = Literal { addr: 0, len: usize::MAX, target: Literal::NONE };
+    /// Slots in the cache (a power of two): a capture's records use a few hundred names.
+    const SLOTS: usize = 1024;
 }
 
 impl Columns {
     /// The columns for these names, in order.
     pub fn new(names: &[String]) -> Self {
-        let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut index: HashMap<String, u32, BuildHasherDefault<NameHasher>> = HashMap::default();
+        let mut targets: Vec<Vec<usize>> = Vec::new();
         for (i, n) in names.iter().enumerate() {
-            index.entry(n.clone()).or_default().push(i);
+            let next = u32::try_from(targets.len()).unwrap_or(Literal::NONE);
+            let t = *index.entry(n.clone()).or_insert(next);
+            if t == next {
+                targets.push(Vec::new());
+            }
+            if let Some(cols) = targets.get_mut(t as usize) {
+                cols.push(i);
+            }
         }
-        Columns { index, cols: vec![String::new(); names.len()] }
+        Columns {
+            index,
+            targets,
+            literals: vec![Literal::EMPTY; Literal::SLOTS],
+            cols: vec![String::new(); names.len()],
+        }
+    }
+
+    /// The entry in `targets` for a field name, or [`Literal::NONE`]. Almost every name is a
+    /// string literal (`Cow::Borrowed` of a `&'static str`), which is never freed or changed:
+    /// its address and length stand for its text, so a name met before is found by its address
+    /// without hashing or comparing the text.
+    fn target(&mut self, name: &Name) -> u32 {
+        let s: &'static str = match name {
+            Cow::Borrowed(s) => s,
+            Cow::Owned(s) => return self.index.get(s.as_str()).copied().unwrap_or(Literal::NONE),
+        };
+        let addr = s.as_ptr() as usize;
+        // Fibonacci hashing of the address picks the slot.
+        let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> 20) & (Literal::SLOTS - 1);
+        if let Some(l) = self.literals.get(slot).filter(|l| l.addr == addr && l.len == s.len()) {
+            return l.target;
+        }
+        let target = self.index.get(s).copied().unwrap_or(Literal::NONE);
+        if let Some(l) = self.literals.get_mut(slot) {
+            *l = Literal { addr, len: s.len(), target };
+        }
+        target
     }
 
     /// Append the frame's line (without the newline) to `out`.
@@ -74,13 +173,14 @@ impl Columns {
             c.clear();
         }
         for f in records.iter().flat_map(|r| r.fields.iter()) {
-            let Some(cols) = self.index.get(f.name.as_ref()) else { continue };
+            let t = self.target(&f.name);
+            let Some(cols) = self.targets.get(t as usize) else { continue };
             for &i in cols {
-                let c = &mut self.cols[i];
+                let Some(c) = self.cols.get_mut(i) else { continue };
                 if !c.is_empty() {
                     c.push(',');
                 }
-                let _ = write!(c, "{}", f.value);
+                let _ = f.value.write_to(c);
             }
         }
         for (i, c) in self.cols.iter().enumerate() {
@@ -111,6 +211,26 @@ mod tests {
         let mut s = String::new();
         line(&[outer, inner], &["ip.ttl".into(), "udp.srcport".into(), "ip.checksum".into()], &mut s);
         assert_eq!(s, "64,1\t\t0x1234");
+    }
+
+    #[test]
+    fn names_are_found_whether_literal_or_built() {
+        let built = |n: &str| Field::uint(String::from(n), "x", 7u8);
+        let r = rec(vec![
+            Field::uint("ip.ttl", "TTL", 64u8),
+            built("ip.ttl"),
+            built("udp.srcport"),
+            Field::uint("ip.ttl", "TTL", 1u8),
+            Field::uint("ip.id", "ID", 9u8),
+        ]);
+        let names: Vec<String> = ["ip.ttl", "udp.srcport", "ip.ttl", "ip.src"].map(String::from).to_vec();
+        let mut c = Columns::new(&names);
+        for _ in 0..3 {
+            // The second and third frames find the literals in the cache.
+            let mut s = String::new();
+            c.line(std::slice::from_ref(&r), &mut s);
+            assert_eq!(s, "64,7,1\t7\t64,7,1\t");
+        }
     }
 
     #[test]

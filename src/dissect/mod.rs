@@ -21,6 +21,8 @@
 
 pub mod fields;
 pub mod filter;
+#[cfg(test)]
+mod lean_tests;
 pub mod output;
 
 use crate::addr::MacAddr;
@@ -34,7 +36,7 @@ use crate::layers::l3_network::{Network, NetworkConfig};
 use crate::layers::l4_transport::capture::TransportCapture;
 use crate::layers::l7_application::capture::AppCapture;
 use crate::time::Instant;
-use crate::trace::{Direction, Expert, Field, Group, Record, Severity, Value};
+use crate::trace::{text_if, Direction, Expert, Field, Group, Record, Severity, Value};
 use std::net::{IpAddr, Ipv4Addr};
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
@@ -42,7 +44,7 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// One frame of the capture, dissected.
 #[derive(Debug, Clone)]
-pub struct Dissected {
+pub struct Dissected<'a> {
     /// 1-based, in file order.
     pub number: u64,
     /// Nanoseconds since the Unix epoch.
@@ -52,16 +54,16 @@ pub struct Dissected {
     /// The frame's length on the wire.
     pub len: usize,
     /// The bytes the capture holds (`caplen` of them).
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
     /// The frame record, then every layer's records, bottom up (several per layer when a frame
     /// carries several PDUs or completes a reassembly).
     pub records: Vec<Record>,
 }
 
-impl Dissected {
+impl Dissected<'_> {
     /// Every expert item of the frame, with the protocol that raised it.
     pub fn expert(&self) -> impl Iterator<Item = (&str, &Expert)> {
-        self.records.iter().flat_map(|r| r.expert.iter().map(move |e| (r.protocol.as_str(), e)))
+        self.records.iter().flat_map(|r| r.expert.iter().map(move |e| (&*r.protocol, e)))
     }
 }
 
@@ -73,6 +75,8 @@ pub struct Dissector {
     app: AppCapture,
     first_ts: Option<u64>,
     prev_ts: Option<u64>,
+    /// Whether records carry their human text ([`Context::detail`]).
+    detail: bool,
 }
 
 impl std::fmt::Debug for Dissector {
@@ -90,12 +94,15 @@ fn place(frame: &[u8], pdu: &Pdu) -> Option<usize> {
 }
 
 /// Undissected bytes, as Wireshark's `data` protocol shows them.
-fn data_record(layer: LayerId, bytes: &[u8], why: Option<String>) -> Record {
-    let mut r = Record::new(layer, Direction::Up, "data", format!("Data ({} bytes)", bytes.len()), PduName::Data);
-    r.summary = format!("{} bytes: {}", bytes.len(), crate::layers::l7_application::preview(bytes));
-    r.payload_len = bytes.len();
-    r.fields.push(Field::new("data.data", "Data", Value::Bytes(bytes.to_vec())));
-    r.fields.push(Field::uint("data.len", "Length", bytes.len() as u64));
+fn data_record(layer: LayerId, bytes: Vec<u8>, why: Option<String>, detail: bool) -> Record {
+    let n = bytes.len();
+    let title = text_if(detail, || format!("Data ({n} bytes)"));
+    let mut r = Record::new(layer, Direction::Up, "data", title, PduName::Data);
+    r.summary = text_if(detail, || format!("{n} bytes: {}", crate::layers::l7_application::preview(&bytes)));
+    r.payload_len = n;
+    r.fields.reserve_exact(2);
+    r.fields.push(Field::new("data.data", "Data", Value::Bytes(bytes)));
+    r.fields.push(Field::uint("data.len", "Length", n as u64));
     if let Some(why) = why {
         r.expert.push(Expert::new(Severity::Note, Group::Undecoded, why, None));
     }
@@ -152,7 +159,16 @@ impl Dissector {
             app: AppCapture::new(Default::default()),
             first_ts: None,
             prev_ts: None,
+            detail: true,
         })
+    }
+
+    /// Whether the records carry their human text (on by default): titles, summaries, notes,
+    /// check details and fields' renderings. Output that prints field values only (`-T fields`)
+    /// turns it off; fields, protocols and expert items are the same either way
+    /// ([`Context::detail`]).
+    pub fn set_detail(&mut self, detail: bool) {
+        self.detail = detail;
     }
 
     /// The frame record: what the capture saw of the wire (L1's view of the frame).
@@ -163,19 +179,17 @@ impl Dissector {
             (0, 0)
         };
         let (len, cap) = (f.orig_len, f.data.len());
-        let mut r = Record::new(
-            LayerId::Physical,
-            Direction::Up,
-            "frame",
+        let detail = self.detail;
+        let title = text_if(detail, || {
             format!(
                 "Frame {}: {len} bytes on wire ({} bits), {cap} bytes captured ({} bits)",
                 f.number,
                 len * 8,
                 cap * 8
-            ),
-            PduName::Bits,
-        );
-        r.summary = format!("link type {}, {len} bytes on the wire", f.link);
+            )
+        });
+        let mut r = Record::new(LayerId::Physical, Direction::Up, "frame", title, PduName::Bits);
+        r.summary = text_if(detail, || format!("link type {}, {len} bytes on the wire", f.link));
         r.payload_len = cap;
         let signed = |a: u64, b: u64| {
             if a >= b {
@@ -187,8 +201,8 @@ impl Dissector {
         // A pcapng Simple Packet Block carries no time: tshark leaves the time fields empty.
         if f.has_ts {
             let epoch = seconds(f.ts_ns);
-            r.fields
-                .push(Field::text("frame.time_epoch", "Epoch Time", epoch.clone()).shown(format!("{epoch} seconds")));
+            let shown = text_if(detail, || format!("{epoch} seconds"));
+            r.fields.push(Field::text("frame.time_epoch", "Epoch Time", epoch).shown(shown));
             r.fields.push(Field::text(
                 "frame.time_delta",
                 "Time delta from previous captured frame",
@@ -202,10 +216,12 @@ impl Dissector {
         }
         r.fields.push(Field::uint("frame.number", "Frame Number", f.number));
         r.fields.push(
-            Field::uint("frame.len", "Frame Length", len as u64).shown(format!("{len} bytes ({} bits)", len * 8)),
+            Field::uint("frame.len", "Frame Length", len as u64)
+                .shown_if(detail, || format!("{len} bytes ({} bits)", len * 8)),
         );
         r.fields.push(
-            Field::uint("frame.cap_len", "Capture Length", cap as u64).shown(format!("{cap} bytes ({} bits)", cap * 8)),
+            Field::uint("frame.cap_len", "Capture Length", cap as u64)
+                .shown_if(detail, || format!("{cap} bytes ({} bits)", cap * 8)),
         );
         if cap < len {
             // tshark's "[Packet size limited during capture]": the layers see only the bytes kept,
@@ -224,9 +240,10 @@ impl Dissector {
     }
 
     /// Take one frame up the stack.
-    pub fn dissect(&mut self, f: &Frame<'_>) -> Dissected {
+    pub fn dissect<'a>(&mut self, f: &Frame<'a>) -> Dissected<'a> {
         // The layers' clock is the capture's: reassembly timeouts and ICMP's data_time need it.
         let mut cx = Context::new(Instant::from_nanos(f.ts_ns));
+        cx.detail = self.detail;
         self.net.set_frame_number(usize::try_from(f.number).unwrap_or(usize::MAX));
         let frame_rec = self.frame_record(f);
         cx.trace.push(frame_rec);
@@ -238,20 +255,20 @@ impl Dissector {
                 let whole = Pdu::bytes(bytes.to_vec());
                 run.data(
                     LayerId::Physical,
-                    &whole,
+                    whole,
                     Some(format!("a pcapng custom block (enterprise {pen}): not a packet")),
                 );
             }
             FrameKind::SystemdJournal => {
                 let whole = Pdu::bytes(bytes.to_vec());
-                run.data(LayerId::Physical, &whole, Some("a pcapng systemd journal entry: not a packet".into()));
+                run.data(LayerId::Physical, whole, Some("a pcapng systemd journal entry: not a packet".into()));
             }
         }
         let mut records = run.cx.trace.records;
         for r in &mut records {
             r.frame = usize::try_from(f.number).ok();
         }
-        Dissected { number: f.number, ts_ns: f.ts_ns, link: f.link, len: f.orig_len, bytes: bytes.to_vec(), records }
+        Dissected { number: f.number, ts_ns: f.ts_ns, link: f.link, len: f.orig_len, bytes, records }
     }
 
     /// The capture has ended: what the layers still hold (fragments, stream bytes after a gap,
@@ -333,27 +350,27 @@ impl Run<'_> {
     /// A fragment that does not complete its datagram: tshark shows its bytes as data.
     fn held_fragment(&mut self, first_l3: usize) {
         let Some(ip) = self.cx.trace.records.get(first_l3) else { return };
-        if !matches!(ip.protocol.as_str(), "ip" | "ipv6") || !ip.notes.iter().any(|n| n.starts_with("fragment held")) {
+        if !matches!(&*ip.protocol, "ip" | "ipv6") || !ip.notes.iter().any(|n| n.starts_with("fragment held")) {
             return;
         }
         let Some(at) = ip.at else { return };
         let start = at + ip.header.end;
         let Some(bytes) = self.frame.get(start..start + ip.payload_len) else { return };
-        let mut r = data_record(LayerId::Network, bytes, None);
+        let mut r = data_record(LayerId::Network, bytes.to_vec(), None, self.cx.detail);
         r.at = Some(start);
         self.cx.trace.push(r);
     }
 
-    fn data(&mut self, layer: LayerId, pdu: &Pdu, why: Option<String>) {
-        let at = place(self.frame, pdu);
-        let bytes = match &pdu.data {
-            Data::Bytes(b) => b.as_slice(),
-            Data::Signal(_) => &[],
+    fn data(&mut self, layer: LayerId, pdu: Pdu, why: Option<String>) {
+        let at = place(self.frame, &pdu);
+        let bytes = match pdu.data {
+            Data::Bytes(b) => b,
+            Data::Signal(_) => Vec::new(),
         };
         if bytes.is_empty() && why.is_none() {
             return;
         }
-        let mut r = data_record(layer, bytes, why);
+        let mut r = data_record(layer, bytes, why, self.cx.detail);
         r.at = at;
         for x in &mut r.expert {
             x.offset = at;
@@ -385,7 +402,7 @@ impl Run<'_> {
                 };
                 if h.is_netlink() {
                     let why = "a netlink message (ARPHRD_NETLINK), not a network frame: not dissected".to_string();
-                    self.data(LayerId::DataLink, &whole, Some(why));
+                    self.data(LayerId::DataLink, whole, Some(why));
                     return;
                 }
                 let hlen = h.len();
@@ -405,7 +422,7 @@ impl Run<'_> {
                         up
                     }
                     (None, _) => {
-                        self.data(LayerId::DataLink, &pdu, None);
+                        self.data(LayerId::DataLink, pdu, None);
                         return;
                     }
                 }
@@ -416,12 +433,12 @@ impl Run<'_> {
                     LinkType::Ipv6 => Some(ETHERTYPE_IPV6),
                     _ => None,
                 };
-                Pdu { data: Data::Bytes(self.frame.to_vec()), meta: Meta { ethertype, ..Meta::default() } }
+                Pdu { meta: Meta { ethertype, ..Meta::default() }, ..whole }
             }
             LinkType::Other(n) => {
                 let why =
                     format!("link type {n} is not dissected (osilab reads Ethernet, raw IP and Linux cooked captures)");
-                self.data(LayerId::DataLink, &whole, Some(why));
+                self.data(LayerId::DataLink, whole, Some(why));
                 return;
             }
         };
@@ -436,7 +453,7 @@ impl Run<'_> {
             Some(ETHERTYPE_IPV4 | ETHERTYPE_IPV6) | None => {}
             Some(t) => {
                 let why = format!("EtherType 0x{t:04x} is not dissected: shown as data");
-                self.data(LayerId::Network, &l3, Some(why));
+                self.data(LayerId::Network, l3, Some(why));
                 return;
             }
         }
@@ -446,9 +463,7 @@ impl Run<'_> {
         let result = self.call(&mut d.net, l3);
         // The IP record's length is the packet's own: what follows it in the frame is a trailer.
         if result.is_ok() {
-            if let Some(ip) =
-                self.cx.trace.records.get(first_l3).filter(|r| matches!(r.protocol.as_str(), "ip" | "ipv6"))
-            {
+            if let Some(ip) = self.cx.trace.records.get(first_l3).filter(|r| matches!(&*r.protocol, "ip" | "ipv6")) {
                 let used = ip.pdu_len();
                 self.trailer(l3_at, used, l3_len);
             }
@@ -462,7 +477,7 @@ impl Run<'_> {
             Some(6 | 17) => {}
             // An echo's data: Wireshark shows it as data under ICMP.
             Some(1 | 58) => {
-                self.data(LayerId::Network, &l4, None);
+                self.data(LayerId::Network, l4, None);
                 return;
             }
             Some(p) => {
@@ -470,7 +485,7 @@ impl Run<'_> {
                     "IP protocol {p} ({}) is not dissected: shown as data",
                     crate::layers::l3_network::proto_name(p)
                 );
-                self.data(LayerId::Transport, &l4, Some(why));
+                self.data(LayerId::Transport, l4, Some(why));
                 return;
             }
             None => return,
@@ -488,14 +503,14 @@ impl Run<'_> {
         }
         let Some(extra) = self.frame.get(at + used..at + len) else { return };
         let l2 = self.cx.trace.records.iter().rposition(|r| {
-            r.layer == LayerId::DataLink && matches!(r.protocol.as_str(), "eth" | "vlan" | "ieee8021ad" | "sll")
+            r.layer == LayerId::DataLink && matches!(&*r.protocol, "eth" | "vlan" | "ieee8021ad" | "sll")
         });
         let Some(k) = l2 else { return };
         if self.cx.trace.records[k].protocol == "sll" {
             self.cx.trace.records[k].fields.push(crate::layers::l2_data_link::sll::trailer_field(extra));
             return;
         }
-        let tagged = self.cx.trace.records.iter().any(|r| matches!(r.protocol.as_str(), "vlan" | "ieee8021ad"));
+        let tagged = self.cx.trace.records.iter().any(|r| matches!(&*r.protocol, "vlan" | "ieee8021ad"));
         let t = crate::layers::l2_data_link::trailer::trailer(self.wire_len, extra, tagged, Some(at + used));
         let r = &mut self.cx.trace.records[k];
         r.fields.extend(t.fields);

@@ -58,7 +58,7 @@ impl<W: Write> Writer<W> {
     }
 
     /// Write one frame.
-    pub fn frame(&mut self, d: &Dissected) -> io::Result<()> {
+    pub fn frame(&mut self, d: &Dissected<'_>) -> io::Result<()> {
         let first = self.written == 0;
         self.written += 1;
         match self.format {
@@ -127,9 +127,9 @@ fn write_tree<W: Write>(out: &mut W, records: &[Record]) -> io::Result<()> {
     Ok(())
 }
 
-fn write_hex<W: Write>(out: &mut W, d: &Dissected) -> io::Result<()> {
+fn write_hex<W: Write>(out: &mut W, d: &Dissected<'_>) -> io::Result<()> {
     writeln!(out, "Frame {} ({} bytes captured of {}):", d.number, d.bytes.len(), d.len)?;
-    out.write_all(hexdump(&d.bytes).as_bytes())?;
+    out.write_all(hexdump(d.bytes).as_bytes())?;
     let frame = usize::try_from(d.number).unwrap_or(0);
     let spans = frame_map(&d.records, frame, d.bytes.len());
     if !spans.is_empty() {
@@ -201,7 +201,7 @@ impl Serialize for JsonLayer<'_> {
 }
 
 struct JsonFrame<'a> {
-    d: &'a Dissected,
+    d: &'a Dissected<'a>,
 }
 
 impl Serialize for JsonFrame<'_> {

@@ -265,7 +265,7 @@ fn decapsulate_records_checks_and_timing() {
     let r = &cx.trace.records[0];
     assert_eq!((r.direction, r.header.clone(), r.payload_len, r.overhead), (Direction::Up, 0..8, 64, 8));
     assert_eq!(r.title, "Physical layer: 100 Mbit/s, 4B/5B + NRZI, 576 bits, 730 symbols");
-    let checks: Vec<(&str, bool)> = r.checks.iter().map(|c| (c.name.as_str(), c.ok)).collect();
+    let checks: Vec<(&str, bool)> = r.checks.iter().map(|c| (&*c.name, c.ok)).collect();
     assert_eq!(checks, [("phy.code", true), ("phy.sfd", true), ("phy.octets", true)]);
     assert_eq!(r.field("phy.duration").unwrap().value, Value::Uint(5_760));
     assert_eq!(r.field("phy.coding_overhead").unwrap().value.to_string(), "25%");
@@ -284,7 +284,7 @@ fn failed_decapsulation_still_records_the_failed_check() {
     assert_eq!(code_error_bit(&e), 100);
     let r = &cx.trace.records[0];
     assert_eq!(r.checks.len(), 1);
-    assert_eq!((r.checks[0].name.as_str(), r.checks[0].ok), ("phy.code", false));
+    assert_eq!((&*r.checks[0].name, r.checks[0].ok), ("phy.code", false));
     assert!(!cx.trace.all_checks_ok());
 }
 

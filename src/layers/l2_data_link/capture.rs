@@ -112,34 +112,41 @@ pub(super) fn decapsulate(frame: Vec<u8>, meta: Meta, cx: &mut Context) -> Resul
     };
 
     let hdr = FrameHeader { dst, src, vlan: tags.first().map(|t| t.0), ethertype: ty };
-    let mut eth = Record::new(LayerId::DataLink, Direction::Up, "eth", hdr.title(), PduName::Frame);
+    let detail = cx.detail;
+    let mut eth = Record::new(LayerId::DataLink, Direction::Up, "eth", cx.text(|| hdr.title()), PduName::Frame);
     eth.header = 0..hlen;
     eth.payload_len = payload_len;
     eth.overhead = hlen;
-    eth.fields = hdr.eth_fields();
+    eth.fields = hdr.eth_fields(detail);
     // eth_fields ends with eth.type: the outer field, which is the TPID in a tagged frame.
     eth.fields.pop();
-    let what = match (lentype, tags.is_empty()) {
+    match (lentype, tags.is_empty()) {
         (LenType::Length(l), true) => {
-            eth.title = "IEEE 802.3 Ethernet".to_string();
+            eth.title = cx.text(|| "IEEE 802.3 Ethernet".to_string());
             eth.fields.push(Field::uint("eth.len", "Length", l));
-            format!("802.3 length {l}")
         }
         (LenType::Invalid(v), true) => {
-            eth.title = hdr.title().replacen("Ethernet II", "Ethernet Unknown", 1);
+            eth.title = cx.text(|| hdr.title().replacen("Ethernet II", "Ethernet Unknown", 1));
             let msg = format!("Invalid length/type: 0x{v:04x} ({v})");
-            eth.fields
-                .push(Field::hex("eth.invalid_lentype", "Invalid length/type", v, 4).shown(format!("0x{v:04x} ({v})")));
+            eth.fields.push(
+                Field::hex("eth.invalid_lentype", "Invalid length/type", v, 4)
+                    .shown_if(detail, || format!("0x{v:04x} ({v})")),
+            );
             eth.expert.push(Expert::new(Severity::Warning, Group::Protocol, msg, base + frame::field::ETHERTYPE.start));
-            format!("invalid length/type 0x{v:04x}")
         }
         _ => {
-            eth.fields.push(Field::hex("eth.type", "Type", outer, 4).shown(ethertype_shown(outer)));
-            ethertype_shown(ty)
+            eth.fields.push(Field::hex("eth.type", "Type", outer, 4).shown_if(detail, || ethertype_shown(outer)));
         }
-    };
-    eth.summary = format!("{} → {}, {what}, {len}-byte frame", src, frame::mac_shown(dst));
-    eth.notes.push("captured frame: no FCS, any length and destination (capture mode)".into());
+    }
+    if detail {
+        let what = match (lentype, tags.is_empty()) {
+            (LenType::Length(l), true) => format!("802.3 length {l}"),
+            (LenType::Invalid(v), true) => format!("invalid length/type 0x{v:04x}"),
+            _ => ethertype_shown(ty),
+        };
+        eth.summary = format!("{} → {}, {what}, {len}-byte frame", src, frame::mac_shown(dst));
+        eth.notes.push("captured frame: no FCS, any length and destination (capture mode)".into());
+    }
 
     // One record per tag, each at its own 4 bytes; the last says what follows the tags.
     let mut vlans = Vec::with_capacity(tags.len());

@@ -38,7 +38,7 @@ fn real_arp_and_echo_frames() {
     let (r, t) = dissect(&hex(ARP_REQUEST));
     let p = r.unwrap().unwrap();
     assert_eq!((p.meta.ethertype, p.meta.offset, p.len()), (Some(0x0806), 14, 28));
-    let protos: Vec<&str> = t.records.iter().map(|r| r.protocol.as_str()).collect();
+    let protos: Vec<&str> = t.records.iter().map(|r| &*r.protocol).collect();
     assert_eq!(protos, ["eth", "arp"]);
     // tshark: ff:ff:ff:ff:ff:ff 00:00:5e:00:53:11 0x0806 1 192.0.2.11 192.0.2.12 00:00:5e:00:53:11 00:00:00:00:00:00
     for (name, want) in [

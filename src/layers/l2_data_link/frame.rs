@@ -226,15 +226,22 @@ impl FrameHeader {
     }
 
     /// The `eth` fields of the header in wire order: eth.dst and eth.src with their LG/IG bits,
-    /// eth.type (0x8100 when tagged, as tshark shows it).
-    pub fn eth_fields(&self) -> Vec<Field> {
+    /// eth.type (0x8100 when tagged, as tshark shows it). Without `detail`, no renderings
+    /// ([`Context::detail`](crate::layer::Context::detail)).
+    pub fn eth_fields(&self, detail: bool) -> Vec<Field> {
         let outer_type = if self.vlan.is_some() { TPID } else { self.ethertype };
         let mut f = Vec::with_capacity(7);
-        for (name, label, mac) in [("eth.dst", "Destination", self.dst), ("eth.src", "Source", self.src)] {
-            f.push(Field::new(name, label, Value::Mac(mac)).shown(mac_shown(mac)));
+        let macs = [
+            ("eth.dst", "eth.dst.lg", "eth.dst.ig", "Destination", self.dst),
+            ("eth.src", "eth.src.lg", "eth.src.ig", "Source", self.src),
+        ];
+        for (name, lg, ig, label, mac) in macs {
+            // Only broadcast is shown other than as the value.
+            let field = Field::new(name, label, Value::Mac(mac));
+            f.push(if detail && mac == MacAddr::BROADCAST { field.shown(mac_shown(mac)) } else { field });
             // IEEE 802-2014 §8.2: the U/L (Wireshark "LG") and I/G bits of the first octet.
             f.push(
-                Field::flag(format!("{name}.lg"), "LG bit", mac.is_local())
+                Field::flag(lg, "LG bit", mac.is_local())
                     .shown(if mac.is_local() {
                         "Locally administered address (this is NOT the factory default)"
                     } else {
@@ -243,7 +250,7 @@ impl FrameHeader {
                     .depth(1),
             );
             f.push(
-                Field::flag(format!("{name}.ig"), "IG bit", mac.is_multicast())
+                Field::flag(ig, "IG bit", mac.is_multicast())
                     .shown(if mac.is_multicast() {
                         "Group address (multicast/broadcast)"
                     } else {
@@ -252,7 +259,7 @@ impl FrameHeader {
                     .depth(1),
             );
         }
-        f.push(Field::hex("eth.type", "Type", outer_type, 4).shown(ethertype_shown(outer_type)));
+        f.push(Field::hex("eth.type", "Type", outer_type, 4).shown_if(detail, || ethertype_shown(outer_type)));
         f
     }
 }

@@ -152,7 +152,7 @@ impl EthRecord<'_> {
         r.trailer = Some(padding.as_ref().map_or(fcs_at.start, |p| p.start)..fcs_at.end);
         r.payload_len = payload_len;
         r.overhead = hdr.len() + pad_len + FCS_LEN;
-        r.fields = hdr.eth_fields();
+        r.fields = hdr.eth_fields(true);
         if let Some(p) = padding.filter(|p| !p.is_empty()) {
             let bytes = frame.get(p).unwrap_or_default().to_vec();
             r.fields.push(Field::new("eth.padding", "Padding", Value::Bytes(bytes)));

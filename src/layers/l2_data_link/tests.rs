@@ -126,7 +126,7 @@ fn known_ipv4_frame() {
 
     assert_eq!(t.records.len(), 1);
     let r = &t.records[0];
-    assert_eq!((r.protocol.as_str(), r.direction, r.pdu), ("eth", Direction::Down, PduName::Frame));
+    assert_eq!((&*r.protocol, r.direction, r.pdu), ("eth", Direction::Down, PduName::Frame));
     assert_eq!(r.title, "Ethernet II, Src: 02:00:00:00:00:01, Dst: 02:00:00:00:00:02");
     assert_eq!(r.header, 0..14);
     assert_eq!(r.trailer, Some(44..64));
@@ -197,7 +197,7 @@ fn known_arp_request_and_reply() {
     assert_eq!(t.records[0].title, "Ethernet II, Src: 02:00:00:00:00:01, Dst: Broadcast (ff:ff:ff:ff:ff:ff)");
     assert_eq!(t.records[0].field("eth.dst.ig").unwrap().value, Value::Bool(true));
     let arp = &t.records[1];
-    assert_eq!((arp.protocol.as_str(), arp.title.as_str()), ("arp", "Address Resolution Protocol (request)"));
+    assert_eq!((&*arp.protocol, arp.title.as_str()), ("arp", "Address Resolution Protocol (request)"));
     assert_eq!(arp.summary, "Who has 192.0.2.2? Tell 192.0.2.1");
     assert_eq!(arp.header, 14..42);
     let names: Vec<&str> = arp.fields.iter().map(|f| &*f.name).collect();
@@ -352,7 +352,7 @@ fn receives_known_ipv4_frame() {
     assert_eq!((r.payload_len, r.overhead), (46, 18));
     assert_eq!(r.checks.len(), 1);
     let c = &r.checks[0];
-    assert_eq!((c.name.as_str(), c.ok), ("eth.fcs.status", true));
+    assert_eq!((&*c.name, c.ok), ("eth.fcs.status", true));
     assert_eq!(c.detail, "0xc0d70ac6 (computed 0xc0d70ac6)");
     assert_eq!(r.field("eth.fcs").unwrap().shown, "0xc0d70ac6 [correct]");
     assert!(t.all_checks_ok());
@@ -381,7 +381,7 @@ fn receives_arp_with_its_record() {
     let (bytes, _) = p.into_bytes(LayerId::DataLink).unwrap();
     assert_eq!(ArpPacket::parse(&bytes, 14).unwrap(), ArpPacket::request(A, IP_A, IP_B));
     assert_eq!(bytes.len(), 28, "ARP's length is known, so the padding is trimmed");
-    let protos: Vec<&str> = t.records.iter().map(|r| r.protocol.as_str()).collect();
+    let protos: Vec<&str> = t.records.iter().map(|r| &*r.protocol).collect();
     assert_eq!(protos, ["eth", "arp"]);
     assert_eq!(*value(&t, "eth.padding"), Value::Bytes(vec![0; 18]));
     assert_eq!(t.records[0].trailer, Some(42..64));
@@ -635,7 +635,7 @@ proptest! {
         let (bytes, meta) = r.unwrap().unwrap().into_bytes(LayerId::DataLink).unwrap();
         prop_assert_eq!(bytes, b);
         prop_assert_eq!(meta.ethertype, Some(0x0806));
-        prop_assert_eq!(t.records.last().map(|r| r.protocol.as_str()), Some("arp"));
+        prop_assert_eq!(t.records.last().map(|r| &*r.protocol), Some("arp"));
     }
 
     #[test]

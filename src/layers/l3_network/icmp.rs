@@ -10,7 +10,7 @@ use super::Network;
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, LayerId, Meta, Pdu, PduName};
 use crate::layers::checksum;
-use crate::trace::{Check, Direction, Field, Record};
+use crate::trace::{text_if, Check, Direction, Field, Record};
 use etherparse::{IcmpEchoHeader, Icmpv4Header, Icmpv4Type, Icmpv6Header, Icmpv6Type};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -192,8 +192,9 @@ fn icmpv6_type_name(t: u8) -> &'static str {
 }
 
 /// The record of one ICMP / ICMPv6 message (`msg` at least 8 bytes). `ttl` is the carrying
-/// packet's TTL / hop limit, which Wireshark's Info column shows.
-pub(super) fn record(direction: Direction, v6: bool, msg: &[u8], ttl: u8) -> Record {
+/// packet's TTL / hop limit, which Wireshark's Info column shows. Without `detail`, no human
+/// text ([`Context::detail`]).
+pub(super) fn record(direction: Direction, v6: bool, msg: &[u8], ttl: u8, detail: bool) -> Record {
     let b = |i: usize| msg.get(i).copied().unwrap_or(0);
     let (t, code) = (b(0), b(1));
     let checksum = u16::from_be_bytes([b(2), b(3)]);
@@ -210,8 +211,14 @@ pub(super) fn record(direction: Direction, v6: bool, msg: &[u8], ttl: u8) -> Rec
     r.overhead = HEADER_LEN;
     if v6 {
         let name = icmpv6_type_name(t);
-        r.summary = if echo { format!("{name} id={id:#06x}, seq={seq}, hop limit={ttl}") } else { name.to_string() };
-        r.fields.push(Field::uint("icmpv6.type", "Type", t).shown(format!("{name} ({t})")));
+        r.summary = text_if(detail, || {
+            if echo {
+                format!("{name} id={id:#06x}, seq={seq}, hop limit={ttl}")
+            } else {
+                name.to_string()
+            }
+        });
+        r.fields.push(Field::uint("icmpv6.type", "Type", t).shown_if(detail, || format!("{name} ({t})")));
         r.fields.push(Field::uint("icmpv6.code", "Code", code));
         r.fields.push(Field::hex("icmpv6.checksum", "Checksum", checksum, 4));
         if echo {
@@ -220,22 +227,25 @@ pub(super) fn record(direction: Direction, v6: bool, msg: &[u8], ttl: u8) -> Rec
         }
     } else {
         let name = icmp_type_name(t);
-        r.summary = if echo {
-            format!("{name}  id={id:#06x}, seq={seq}/{}, ttl={ttl}", seq.swap_bytes())
-        } else {
-            name.to_string()
-        };
-        r.fields.push(Field::uint("icmp.type", "Type", t).shown(format!("{t} ({name})")));
+        r.summary = text_if(detail, || {
+            if echo {
+                format!("{name}  id={id:#06x}, seq={seq}/{}, ttl={ttl}", seq.swap_bytes())
+            } else {
+                name.to_string()
+            }
+        });
+        r.fields.push(Field::uint("icmp.type", "Type", t).shown_if(detail, || format!("{t} ({name})")));
         r.fields.push(Field::uint("icmp.code", "Code", code));
         r.fields.push(Field::hex("icmp.checksum", "Checksum", checksum, 4));
         if echo {
             // tshark 4.0 shows both byte orders, since hosts disagree on which to use.
-            r.fields.push(Field::uint("icmp.ident", "Identifier (BE)", id).shown(format!("{id} ({id:#06x})")));
+            let shown = |v: u16| text_if(detail, || format!("{v} ({v:#06x})"));
+            r.fields.push(Field::uint("icmp.ident", "Identifier (BE)", id).shown(shown(id)));
             let le = id.swap_bytes();
-            r.fields.push(Field::uint("icmp.ident_le", "Identifier (LE)", le).shown(format!("{le} ({le:#06x})")));
-            r.fields.push(Field::uint("icmp.seq", "Sequence Number (BE)", seq).shown(format!("{seq} ({seq:#06x})")));
+            r.fields.push(Field::uint("icmp.ident_le", "Identifier (LE)", le).shown(shown(le)));
+            r.fields.push(Field::uint("icmp.seq", "Sequence Number (BE)", seq).shown(shown(seq)));
             let le = seq.swap_bytes();
-            r.fields.push(Field::uint("icmp.seq_le", "Sequence Number (LE)", le).shown(format!("{le} ({le:#06x})")));
+            r.fields.push(Field::uint("icmp.seq_le", "Sequence Number (LE)", le).shown(shown(le)));
         }
     }
     r
@@ -269,7 +279,7 @@ pub(super) fn encapsulate(
             sdu
         }
     };
-    let mut r = record(Direction::Down, v6, &msg, ttl);
+    let mut r = record(Direction::Down, v6, &msg, ttl, true);
     if let Some(e) = Echo::parse(&msg, src, dst) {
         r.notes.push(format!("{} bytes of echo data", e.data.len()));
     }
@@ -303,7 +313,7 @@ pub(super) fn decapsulate(
     let pseudo =
         if v6 { checksum::pseudo_header(src, dst, PROTO_ICMPV6, msg.len()).unwrap_or_default() } else { Vec::new() };
     let (ok, computed) = (checksum::verifies(&pseudo, &msg), checksum::compute(&pseudo, &msg, 2));
-    let mut r = record(Direction::Up, v6, &msg, ttl);
+    let mut r = record(Direction::Up, v6, &msg, ttl, true);
     // Like the IP record's, the range counts from the start of the packet L3 received.
     r.header = ip_hlen..ip_hlen + r.header.end;
     let status = if v6 { "icmpv6.checksum.status" } else { "icmp.checksum.status" };

@@ -459,19 +459,31 @@ pub(super) fn ecn_names(e: u8) -> (&'static str, &'static str) {
     }
 }
 
-/// The DSCP and ECN sub-fields under `prefix` (`ip.dsfield`, `ipv6.tclass`).
-pub(super) fn ds_fields(fields: &mut Vec<Field>, prefix: &str, ds: u8) {
+/// The names of the DSCP and ECN sub-fields of one family's DS field.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DsNames {
+    dscp: &'static str,
+    ecn: &'static str,
+}
+
+impl DsNames {
+    /// Under `ip.dsfield`.
+    pub const IP: DsNames = DsNames { dscp: "ip.dsfield.dscp", ecn: "ip.dsfield.ecn" };
+    /// Under `ipv6.tclass`.
+    pub const IPV6: DsNames = DsNames { dscp: "ipv6.tclass.dscp", ecn: "ipv6.tclass.ecn" };
+}
+
+/// The DSCP and ECN sub-fields (RFC 2474 §3, RFC 3168 §5), with their renderings when `detail`.
+pub(super) fn ds_fields(fields: &mut Vec<Field>, names: DsNames, ds: u8, detail: bool) {
     let (dscp, ecn) = (ds >> 2, ds & 3);
-    let (_, ecn_long) = ecn_names(ecn);
-    let dscp_long = dscp_long_name(dscp);
     fields.push(
-        Field::uint(format!("{prefix}.dscp"), "Differentiated Services Codepoint", dscp)
-            .shown(format!("{dscp_long} ({dscp})"))
+        Field::uint(names.dscp, "Differentiated Services Codepoint", dscp)
+            .shown_if(detail, || format!("{} ({dscp})", dscp_long_name(dscp)))
             .depth(1),
     );
     fields.push(
-        Field::uint(format!("{prefix}.ecn"), "Explicit Congestion Notification", ecn)
-            .shown(format!("{ecn_long} ({ecn})"))
+        Field::uint(names.ecn, "Explicit Congestion Notification", ecn)
+            .shown_if(detail, || format!("{} ({ecn})", ecn_names(ecn).1))
             .depth(1),
     );
 }

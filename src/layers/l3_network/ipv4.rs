@@ -14,13 +14,13 @@
 //! |                    Destination Address                        | 16..20
 //! ```
 
-use super::ip::{self, ds_fields, dscp_name, ecn_names, Family, Inbound, Outbound, Piece};
+use super::ip::{self, ds_fields, dscp_name, ecn_names, DsNames, Family, Inbound, Outbound, Piece};
 use super::reassembly::{Fragment, Key, OverlapPolicy};
 use super::{icmp, proto_name, proto_shown, Network};
 use crate::error::{Error, Result};
 use crate::layer::{Context, LayerId, Meta, Pdu, PduName};
 use crate::layers::checksum;
-use crate::trace::{Check, Direction, Field, Record, Value};
+use crate::trace::{text_if, Check, Direction, Field, Record, Value};
 use etherparse::{IpDscp, IpEcn, IpNumber, Ipv4Header, Ipv4HeaderSlice};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -252,25 +252,29 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
 
 /// The record of one IPv4 packet (its header as tshark -V shows it).
 fn record(direction: Direction, h: &Ipv4HeaderSlice<'_>) -> Record {
-    record_bytes(direction, h.slice())
+    record_bytes(direction, h.slice(), true)
 }
 
 /// The record of the IPv4 header whose bytes start `h`: all of it, or, as in the quote of an
 /// ICMP error (RFC 792: "Internet Header + 64 bits of Original Data Datagram"), only its first
 /// bytes, when the fields whose bytes are missing are left out, as tshark does. Options are not
-/// listed here (see `capture::options`).
-pub(super) fn record_bytes(direction: Direction, h: &[u8]) -> Record {
+/// listed here (see `capture::options`). Without `detail`, no human text
+/// ([`Context::detail`](crate::layer::Context::detail)).
+pub(super) fn record_bytes(direction: Direction, h: &[u8], detail: bool) -> Record {
     let b = |i: usize| h.get(i).copied().unwrap_or(0);
     let be16 = |i: usize| u16::from_be_bytes([b(i), b(i + 1)]);
     let addr = |i: usize| Ipv4Addr::new(b(i), b(i + 1), b(i + 2), b(i + 3));
     let has = |end: usize| h.len() >= end;
     let (src, dst) = (addr(12), addr(field::DST));
-    let title = if has(MIN_HEADER_LEN) {
-        format!("Internet Protocol Version 4, Src: {src}, Dst: {dst}")
-    } else {
-        "Internet Protocol Version 4".to_string()
-    };
+    let title = text_if(detail, || {
+        if has(MIN_HEADER_LEN) {
+            format!("Internet Protocol Version 4, Src: {src}, Dst: {dst}")
+        } else {
+            "Internet Protocol Version 4".to_string()
+        }
+    });
     let mut r = Record::new(L3, direction, "ip", title, PduName::Packet);
+    r.fields.reserve(16);
     let ihl = b(field::VER_IHL) & 0x0f;
     let hlen = usize::from(ihl) * 4;
     let total = usize::from(be16(field::TOTAL_LEN.start));
@@ -283,27 +287,30 @@ pub(super) fn record_bytes(direction: Direction, h: &[u8]) -> Record {
     let frag_units = be16(field::FLAGS_FRAG) & 0x1fff;
     let frag_bytes = usize::from(frag_units) * 8;
     let (rb, df, mf) = (raw_flags & 4 != 0, raw_flags & 2 != 0, raw_flags & 1 != 0);
-    r.summary = if mf || frag_units != 0 {
-        format!("Fragmented IP protocol (proto={} {proto}, off={frag_bytes}, ID={id:04x})", proto_name(proto))
-    } else {
-        format!("{src} → {dst} {} ({proto}), {total} bytes, id {id:#06x}", proto_name(proto))
-    };
+    r.summary = text_if(detail, || {
+        if mf || frag_units != 0 {
+            format!("Fragmented IP protocol (proto={} {proto}, off={frag_bytes}, ID={id:04x})", proto_name(proto))
+        } else {
+            format!("{src} → {dst} {} ({proto}), {total} bytes, id {id:#06x}", proto_name(proto))
+        }
+    });
     let f = &mut r.fields;
     if !has(1) {
         return r;
     }
     f.push(Field::uint("ip.version", "Version", b(field::VER_IHL) >> 4));
-    f.push(Field::uint("ip.hdr_len", "Header Length", hlen as u64).shown(format!("{hlen} bytes ({ihl})")));
+    f.push(
+        Field::uint("ip.hdr_len", "Header Length", hlen as u64).shown_if(detail, || format!("{hlen} bytes ({ihl})")),
+    );
     if !has(2) {
         return r;
     }
     let ds = b(1);
-    f.push(Field::hex("ip.dsfield", "Differentiated Services Field", ds, 2).shown(format!(
-        "{ds:#04x} (DSCP: {}, ECN: {})",
-        dscp_name(ds >> 2),
-        ecn_names(ds).0
-    )));
-    ds_fields(f, "ip.dsfield", ds);
+    f.push(
+        Field::hex("ip.dsfield", "Differentiated Services Field", ds, 2)
+            .shown_if(detail, || format!("{ds:#04x} (DSCP: {}, ECN: {})", dscp_name(ds >> 2), ecn_names(ds).0)),
+    );
+    ds_fields(f, DsNames::IP, ds, detail);
     if !has(4) {
         return r;
     }
@@ -311,24 +318,26 @@ pub(super) fn record_bytes(direction: Direction, h: &[u8]) -> Record {
     if !has(6) {
         return r;
     }
-    f.push(Field::hex("ip.id", "Identification", id, 4).shown(format!("{id:#06x} ({id})")));
+    f.push(Field::hex("ip.id", "Identification", id, 4).shown_if(detail, || format!("{id:#06x} ({id})")));
     if !has(8) {
         return r;
     }
-    let mut flag_text = format!("{raw_flags:#04x}");
-    for (set, name) in [(rb, "Reserved bit"), (df, "Don't fragment"), (mf, "More fragments")] {
-        if set {
-            flag_text.push_str(", ");
-            flag_text.push_str(name);
+    f.push(Field::hex("ip.flags", "Flags", raw_flags, 2).shown_if(detail, || {
+        let mut flag_text = format!("{raw_flags:#04x}");
+        for (set, name) in [(rb, "Reserved bit"), (df, "Don't fragment"), (mf, "More fragments")] {
+            if set {
+                flag_text.push_str(", ");
+                flag_text.push_str(name);
+            }
         }
-    }
-    f.push(Field::hex("ip.flags", "Flags", raw_flags, 2).shown(flag_text));
+        flag_text
+    }));
     f.push(Field::flag("ip.flags.rb", "Reserved bit", rb).depth(1));
     f.push(Field::flag("ip.flags.df", "Don't fragment", df).depth(1));
     f.push(Field::flag("ip.flags.mf", "More fragments", mf).depth(1));
     f.push(
         Field::uint("ip.frag_offset", "Fragment Offset", frag_units)
-            .shown(format!("{frag_units} ({frag_bytes} bytes)")),
+            .shown_if(detail, || format!("{frag_units} ({frag_bytes} bytes)")),
     );
     if !has(9) {
         return r;
@@ -337,7 +346,7 @@ pub(super) fn record_bytes(direction: Direction, h: &[u8]) -> Record {
     if !has(10) {
         return r;
     }
-    f.push(Field::uint("ip.proto", "Protocol", proto).shown(proto_shown(proto)));
+    f.push(Field::uint("ip.proto", "Protocol", proto).shown_if(detail, || proto_shown(proto)));
     if !has(12) {
         return r;
     }

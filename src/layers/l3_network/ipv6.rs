@@ -14,7 +14,7 @@
 //! Limitation: extension headers that follow the Fragment header (in the fragmentable part)
 //! are not walked after reassembly; the payload goes up with their next-header number.
 
-use super::ip::{self, ds_fields, dscp_name, ecn_names, Family, Inbound, Outbound, Piece};
+use super::ip::{self, ds_fields, dscp_name, ecn_names, DsNames, Family, Inbound, Outbound, Piece};
 use super::reassembly::{Fragment, Key, OverlapPolicy};
 use super::{icmp, proto_name, proto_shown, Network};
 use crate::error::{Error, Result};
@@ -277,7 +277,7 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
         ),
         None => format!("{src} → {dst} {}, payload {plen} bytes", proto_shown(nxt)),
     };
-    r.fields = fixed_fields(&h.to_bytes());
+    r.fields = fixed_fields(&h.to_bytes(), true);
     let f = &mut r.fields;
     if let Some(fh) = frag {
         let fnxt = fh.next_header.0;
@@ -305,8 +305,9 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
 
 /// The fields of the fixed header (RFC 8200 §3) whose bytes start `h`: all of them, or, for the
 /// first bytes of a header quoted in an ICMPv6 error, those whose bytes are all present, as
-/// tshark shows them.
-pub(super) fn fixed_fields(h: &[u8]) -> Vec<Field> {
+/// tshark shows them. Without `detail`, no renderings
+/// ([`Context::detail`](crate::layer::Context::detail)).
+pub(super) fn fixed_fields(h: &[u8], detail: bool) -> Vec<Field> {
     let b = |i: usize| h.get(i).copied().unwrap_or(0);
     let addr = |i: usize| {
         let mut a = [0u8; 16];
@@ -325,18 +326,17 @@ pub(super) fn fixed_fields(h: &[u8]) -> Vec<Field> {
         return f;
     }
     let tc = (b(0) << 4) | (b(1) >> 4);
-    f.push(Field::hex("ipv6.tclass", "Traffic Class", tc, 8).shown(format!(
-        "{tc:#04x} (DSCP: {}, ECN: {})",
-        dscp_name(tc >> 2),
-        ecn_names(tc).0
-    )));
-    ds_fields(&mut f, "ipv6.tclass", tc);
+    f.push(
+        Field::hex("ipv6.tclass", "Traffic Class", tc, 8)
+            .shown_if(detail, || format!("{tc:#04x} (DSCP: {}, ECN: {})", dscp_name(tc >> 2), ecn_names(tc).0)),
+    );
+    ds_fields(&mut f, DsNames::IPV6, tc, detail);
     if !has(4) {
         return f;
     }
     // tshark 4.0 prints this 20-bit field with 6 digits in -T fields and 5 in its tree.
     let flow = (u32::from(b(1) & 0x0f) << 16) | (u32::from(b(2)) << 8) | u32::from(b(3));
-    f.push(Field::hex("ipv6.flow", "Flow Label", flow, 6).shown(format!("{flow:#07x}")));
+    f.push(Field::hex("ipv6.flow", "Flow Label", flow, 6).shown_if(detail, || format!("{flow:#07x}")));
     if !has(6) {
         return f;
     }
@@ -345,7 +345,7 @@ pub(super) fn fixed_fields(h: &[u8]) -> Vec<Field> {
         return f;
     }
     let nxt = b(field::NEXT_HEADER);
-    f.push(Field::uint("ipv6.nxt", "Next Header", nxt).shown(proto_shown(nxt)));
+    f.push(Field::uint("ipv6.nxt", "Next Header", nxt).shown_if(detail, || proto_shown(nxt)));
     if !has(8) {
         return f;
     }

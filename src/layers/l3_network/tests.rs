@@ -186,7 +186,7 @@ fn ipv4_known_header_bytes() {
     assert_eq!(m.part, None);
 
     let r = &cx.trace.records[0];
-    assert_eq!((r.protocol.as_str(), r.direction), ("ip", Direction::Down));
+    assert_eq!((&*r.protocol, r.direction), ("ip", Direction::Down));
     assert_eq!(r.title, "Internet Protocol Version 4, Src: 192.0.2.1, Dst: 192.0.2.2");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..20, 8, 20));
     let names: Vec<&str> = r.fields.iter().map(|f| &*f.name).collect();
@@ -232,7 +232,7 @@ fn ipv4_df_flag_and_ident_counts_up() {
     assert_eq!(&bytes_of(&a[0])[4..8], &[0xff, 0xff, 0x40, 0x00]);
     assert_eq!(&bytes_of(&b[0])[4..8], &[0x00, 0x00, 0x40, 0x00], "identification wraps to 0");
     let f = cx.trace.records[0].field("ip.flags").unwrap();
-    assert_eq!((f.value.to_string(), f.shown.as_str()), ("0x02".to_string(), "0x02, Don't fragment"));
+    assert_eq!((f.value.to_string(), &*f.shown), ("0x02".to_string(), "0x02, Don't fragment"));
     assert_eq!(cx.trace.records[0].field("ip.flags.df").unwrap().value, Value::Bool(true));
 }
 
@@ -555,7 +555,7 @@ fn ipv4_corruption_of_each_header_byte_is_caught() {
                 assert!(matches!(e.kind, ErrorKind::Checksum { .. }), "byte {i}: {e}");
                 assert_eq!(e.offset, Some(ETH + 10));
                 let check = &cx.trace.records[0].checks[0];
-                assert_eq!((check.name.as_str(), check.ok), ("ip.checksum.status", false));
+                assert_eq!((&*check.name, check.ok), ("ip.checksum.status", false));
             }
         }
     }
@@ -604,7 +604,7 @@ fn icmp_echo_request_known_bytes() {
     assert_eq!(&b[20..], &[0x08, 0x00, 0x33, 0x37, 0x00, 0x01, 0x00, 0x01, b'a', b'b', b'c', b'd']);
     assert_eq!(out[0].meta.ip_proto, Some(1));
     // The ICMP record comes before the IP record.
-    let protos: Vec<&str> = cx.trace.records.iter().map(|r| r.protocol.as_str()).collect();
+    let protos: Vec<&str> = cx.trace.records.iter().map(|r| &*r.protocol).collect();
     assert_eq!(protos, ["icmp", "ip"]);
     let r = &cx.trace.records[0];
     assert_eq!(r.title, "Internet Control Message Protocol");
@@ -633,7 +633,7 @@ fn icmp_echo_request_reply_round_trip() {
     let got = b.last_echo().unwrap().clone();
     assert_eq!((got.kind, got.id, got.seq), (EchoKind::Request, 0x1234, 7));
     let check = &cx.trace.records.last().unwrap().checks[0];
-    assert_eq!((check.name.as_str(), check.ok), ("icmp.checksum.status", true));
+    assert_eq!((&*check.name, check.ok), ("icmp.checksum.status", true));
 
     let reply = echo_reply(&got).unwrap();
     assert_eq!((reply.src, reply.dst), (IpAddr::V4(B4), IpAddr::V4(A4)));
@@ -678,7 +678,7 @@ fn icmp_bad_checksum_and_short_message() {
     assert!(matches!(e.kind, ErrorKind::Checksum { expected: 0x3337, .. }), "{e}");
     assert_eq!(e.offset, Some(ETH + 20 + 2));
     let last = cx.trace.records.last().unwrap();
-    assert_eq!((last.protocol.as_str(), last.checks[0].ok), ("icmp", false));
+    assert_eq!((&*last.protocol, last.checks[0].ok), ("icmp", false));
 
     // An ICMP message of 4 bytes.
     let mut p = bytes_of(&out[0])[..24].to_vec();
@@ -738,7 +738,7 @@ fn icmpv6_checksum_covers_the_pseudo_header() {
     assert_eq!(bytes_of(&up[0]), b"abcd");
     assert_eq!(up[0].meta.ip_proto, Some(58));
     let check = &cx.trace.records[1].checks[0];
-    assert_eq!((check.name.as_str(), check.ok), ("icmpv6.checksum.status", true));
+    assert_eq!((&*check.name, check.ok), ("icmpv6.checksum.status", true));
     let mut p = b.to_vec();
     p[42] ^= 0x10;
     let mut sniffer = Network::new(NetworkConfig { promiscuous: true, ..v6() }).unwrap();

@@ -714,7 +714,8 @@ impl Transport {
             }
         }
         let rel = self.relative();
-        let mut r = tcp_up_record(&view, Some(&seg), Some(rel));
+        let detail = cx.detail;
+        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail);
         if let Some(s) = meta.stream {
             insert_after(&mut r, "tcp.dstport", stream_field("tcp.stream", s));
         }
@@ -723,14 +724,19 @@ impl Transport {
             &mut r,
             "tcp.seq_raw",
             Field::uint("tcp.nxtseq", "Next Sequence Number", next)
-                .shown(format!("{next}    (relative sequence number)")),
+                .shown_if(detail, || format!("{next}    (relative sequence number)")),
         );
         if !ackf {
             // Without ACK, tshark shows the field as it is, not relative.
             let at = r.fields.iter().position(|x| x.name == "tcp.ack_raw").unwrap_or(r.fields.len());
             r.fields.insert(at, Field::uint("tcp.ack", "Acknowledgment Number", seg.ack));
         }
-        r.checks.push(Check::new("tcp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
+        r.checks.push(Check::new(
+            "tcp.checksum.status",
+            "Checksum",
+            status.is_acceptable(),
+            cx.text(|| status.detail()),
+        ));
         // Expert items in tshark's order: the header's fields, then the sequence analysis.
         if !ackf && seg.ack != 0 {
             r.expert.push(Expert::new(
@@ -1036,8 +1042,8 @@ impl Transport {
         };
         let status = view.verify(addrs.0, addrs.1)?;
         let (sp, dp) = (view.src_port(), view.dst_port());
-        let mut r = Record::new(L4, Direction::Up, "udp", udp::title(sp, dp), PduName::Datagram);
-        r.summary = udp::summary(sp, dp, view.payload().len());
+        let mut r = Record::new(L4, Direction::Up, "udp", cx.text(|| udp::title(sp, dp)), PduName::Datagram);
+        r.summary = cx.text(|| udp::summary(sp, dp, view.payload().len()));
         r.header = 0..udp::HEADER_LEN;
         r.payload_len = view.payload().len();
         r.overhead = udp::HEADER_LEN;
@@ -1045,7 +1051,12 @@ impl Transport {
         if let Some(s) = meta.stream {
             r.fields.push(stream_field("udp.stream", s));
         }
-        r.checks.push(Check::new("udp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
+        r.checks.push(Check::new(
+            "udp.checksum.status",
+            "Checksum",
+            status.is_acceptable(),
+            cx.text(|| status.detail()),
+        ));
         let at = off + udp::field::CHECKSUM.start;
         match status {
             ChecksumStatus::Bad { carried, computed } => {
@@ -1060,12 +1071,12 @@ impl Transport {
                 ),
                 at,
             )),
-            ChecksumStatus::NotComputed => {
+            ChecksumStatus::NotComputed if cx.detail => {
                 r.notes.push("checksum 0: the sender computed none (RFC 768 allows this over IPv4)".into())
             }
-            ChecksumStatus::Good { .. } => {}
+            ChecksumStatus::NotComputed | ChecksumStatus::Good { .. } => {}
         }
-        if view.trimmed() > 0 {
+        if view.trimmed() > 0 && cx.detail {
             r.notes.push(format!(
                 "{} bytes after the datagram's length ({}) are not part of it",
                 view.trimmed(),

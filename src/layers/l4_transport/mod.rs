@@ -40,7 +40,7 @@ pub use udp::{UdpDatagram, UdpParsed, UdpView};
 
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Part, Pdu, PduName};
-use crate::trace::{Check, Direction, Record};
+use crate::trace::{text_if, Check, Direction, Record};
 use checksum::{IP_PROTO_TCP, IP_PROTO_UDP};
 use reassembly::Arrival;
 use serde::Serialize;
@@ -380,7 +380,7 @@ impl Transport {
             r.header = 0..view.header_len();
             r.payload_len = chunk.len();
             r.overhead = view.header_len();
-            r.fields = seg.fields(&view, Some(rel));
+            r.fields = seg.fields(&view, Some(rel), true);
             if count > 1 && i == 0 {
                 r.notes.push(format!(
                     "the {}-byte message is cut into {count} segments of at most MSS {} bytes; PSH only on the last",
@@ -465,7 +465,7 @@ impl Transport {
         let view = TcpView::new(&bytes, off)?;
         let status = view.verify(src, dst)?;
         let parsed = TcpSegment::from_view(&view);
-        let mut r = tcp_up_record(&view, parsed.as_ref().ok(), Some(rel));
+        let mut r = tcp_up_record(&view, parsed.as_ref().ok(), Some(rel), true);
         r.checks.push(Check::new("tcp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
         // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.7: a segment with a bad checksum is discarded.
         if let ChecksumStatus::Bad { carried, computed } = status {
@@ -682,21 +682,21 @@ impl Transport {
 
 /// The record of a received segment: title, byte ranges, summary and fields (with relative
 /// sequence numbers when `rel` is known); without `seg` (its options did not parse) only the
-/// title and ranges.
-fn tcp_up_record(view: &TcpView<'_>, seg: Option<&TcpSegment>, rel: Option<RelativeTo>) -> Record {
-    let title = match seg {
+/// title and ranges. Without `detail`, no human text ([`Context::detail`]).
+fn tcp_up_record(view: &TcpView<'_>, seg: Option<&TcpSegment>, rel: Option<RelativeTo>, detail: bool) -> Record {
+    let title = text_if(detail, || match seg {
         Some(seg) => seg.title(rel),
         None => format!("Transmission Control Protocol, Src Port: {}, Dst Port: {}", view.src_port(), view.dst_port()),
-    };
+    });
     let mut r = Record::new(LayerId::Transport, Direction::Up, "tcp", title, PduName::Segment);
     r.header = 0..view.header_len();
     r.payload_len = view.payload().len();
     r.overhead = view.header_len();
     if let Some(seg) = seg {
-        r.summary = seg.summary(rel);
-        r.fields = seg.fields(view, rel);
+        r.summary = text_if(detail, || seg.summary(rel));
+        r.fields = seg.fields(view, rel, detail);
         let junk = options::nonzero_padding(&seg.options, view.options_bytes());
-        if junk > 0 {
+        if junk > 0 && detail {
             r.notes.push(format!(
                 "the {junk} bytes of padding after End of Option List are not zero (RFC 9293 §3.1: \
                  \"The padding is composed of zeros.\"): ignored; Wireshark marks them \

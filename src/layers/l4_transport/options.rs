@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::layer::LayerId;
-use crate::trace::{Field, Value};
+use crate::trace::{Field, Name, Value};
 use etherparse::TcpOptionElement;
 use std::fmt::Write as _;
 
@@ -374,34 +374,58 @@ impl TcpOption {
     /// Timestamps: TSval 5, TSecr 9"), then kind, length and values one level deeper. SACK edges
     /// are shown minus `sack_base`, as in [`TcpOption::info`].
     pub fn fields(&self, depth: u8, sack_base: u32) -> Vec<Field> {
+        let mut f = Vec::new();
+        self.push_fields(&mut f, depth, sack_base, true);
+        f
+    }
+
+    /// "TCP Option - " and the option's [`TcpOption::name`], as its subtree head's label.
+    fn label(&self) -> Name {
+        Name::Borrowed(match self {
+            TcpOption::EndOfList => "TCP Option - End of Option List (EOL)",
+            TcpOption::Nop => "TCP Option - No-Operation (NOP)",
+            TcpOption::Mss(_) => "TCP Option - Maximum segment size",
+            TcpOption::WindowScale(_) => "TCP Option - Window scale",
+            TcpOption::SackPermitted => "TCP Option - SACK permitted",
+            TcpOption::Sack(_) => "TCP Option - SACK",
+            TcpOption::Timestamps { .. } => "TCP Option - Timestamps",
+            TcpOption::Unknown { .. } => return Name::Owned(format!("TCP Option - {}", self.name())),
+        })
+    }
+
+    /// [`TcpOption::fields`] appended to `f`, with their renderings only when `detail`
+    /// ([`Context::detail`](crate::layer::Context::detail)).
+    pub fn push_fields(&self, f: &mut Vec<Field>, depth: u8, sack_base: u32, detail: bool) {
         let rel = |v: &u32| v.wrapping_sub(sack_base);
         let mut bytes = Vec::new();
         let encoded = self.emit(&mut bytes).is_ok();
-        let (name, shown) = match self {
-            TcpOption::EndOfList => ("tcp.options.eol", String::new()),
-            TcpOption::Nop => ("tcp.options.nop", String::new()),
-            TcpOption::Mss(v) => ("tcp.options.mss", format!("{v} bytes")),
-            TcpOption::WindowScale(s) => ("tcp.options.wscale", format!("{s} (multiply by {})", wscale_multiplier(*s))),
-            TcpOption::SackPermitted => ("tcp.options.sack_perm", String::new()),
-            TcpOption::Sack(b) => (
-                "tcp.options.sack",
-                b.iter().map(|(l, r)| format!("{}-{}", rel(l), rel(r))).collect::<Vec<_>>().join(" "),
-            ),
-            TcpOption::Timestamps { tsval, tsecr } => {
-                ("tcp.options.timestamp", format!("TSval {tsval}, TSecr {tsecr}"))
-            }
-            TcpOption::Unknown { kind, .. } => (other_kind(*kind).0, String::new()),
+        let name = match self {
+            TcpOption::EndOfList => "tcp.options.eol",
+            TcpOption::Nop => "tcp.options.nop",
+            TcpOption::Mss(_) => "tcp.options.mss",
+            TcpOption::WindowScale(_) => "tcp.options.wscale",
+            TcpOption::SackPermitted => "tcp.options.sack_perm",
+            TcpOption::Sack(_) => "tcp.options.sack",
+            TcpOption::Timestamps { .. } => "tcp.options.timestamp",
+            TcpOption::Unknown { kind, .. } => other_kind(*kind).0,
         };
-        let label = format!("TCP Option - {}", self.name());
-        let head = Field::new(name, label, Value::Bytes(if encoded { bytes } else { Vec::new() }));
-        let head = if shown.is_empty() { head } else { head.shown(shown) };
+        let shown = || match self {
+            TcpOption::Mss(v) => format!("{v} bytes"),
+            TcpOption::WindowScale(s) => format!("{s} (multiply by {})", wscale_multiplier(*s)),
+            TcpOption::Sack(b) => b.iter().map(|(l, r)| format!("{}-{}", rel(l), rel(r))).collect::<Vec<_>>().join(" "),
+            TcpOption::Timestamps { tsval, tsecr } => format!("TSval {tsval}, TSecr {tsecr}"),
+            TcpOption::EndOfList | TcpOption::Nop | TcpOption::SackPermitted | TcpOption::Unknown { .. } => {
+                String::new()
+            }
+        };
+        let head = Field::new(name, self.label(), Value::Bytes(if encoded { bytes } else { Vec::new() }));
         let d = depth + 1;
-        let mut f = vec![
-            head.depth(depth),
+        f.push(head.shown_if(detail, shown).depth(depth));
+        f.push(
             Field::uint("tcp.option_kind", "Kind", self.kind())
-                .shown(format!("{} ({})", kind_name(self.kind()), self.kind()))
+                .shown_if(detail, || format!("{} ({})", kind_name(self.kind()), self.kind()))
                 .depth(d),
-        ];
+        );
         if !matches!(self, TcpOption::EndOfList | TcpOption::Nop) {
             f.push(Field::uint("tcp.option_len", "Length", self.len() as u64).depth(d));
         }
@@ -426,7 +450,6 @@ impl TcpOption {
             }
             _ => {}
         }
-        f
     }
 }
 

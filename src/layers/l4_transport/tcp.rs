@@ -415,8 +415,9 @@ impl TcpSegment {
     /// length, the checksum, the option bytes and the options listed are read from it, padding
     /// included, not re-encoded from `self.options` (padding after End of Option List need not
     /// be what `emit` writes). `relative`, when known, adds Wireshark's relative `tcp.seq` /
-    /// `tcp.ack` before the raw ones.
-    pub fn fields(&self, wire: &TcpView<'_>, relative: Option<RelativeTo>) -> Vec<Field> {
+    /// `tcp.ack` before the raw ones. Without `detail`, no renderings
+    /// ([`Context::detail`](crate::layer::Context::detail)).
+    pub fn fields(&self, wire: &TcpView<'_>, relative: Option<RelativeTo>, detail: bool) -> Vec<Field> {
         let hlen = wire.header_len();
         let checksum = wire.checksum();
         let opt_bytes = wire.options_bytes();
@@ -425,26 +426,33 @@ impl TcpSegment {
         // on the send path, and are listed as built.
         let wire_options = wire.options().unwrap_or_else(|_| self.options.clone());
         let fl = self.flags;
-        let mut f = vec![
-            Field::uint("tcp.srcport", "Source Port", self.src_port),
-            Field::uint("tcp.dstport", "Destination Port", self.dst_port),
-        ];
+        let mut f = Vec::with_capacity(32);
+        f.push(Field::uint("tcp.srcport", "Source Port", self.src_port));
+        f.push(Field::uint("tcp.dstport", "Destination Port", self.dst_port));
         if let Some(r) = relative {
+            let seq = self.seq.wrapping_sub(r.seq);
             f.push(
-                Field::uint("tcp.seq", "Sequence Number", self.seq.wrapping_sub(r.seq))
-                    .shown(format!("{}    (relative sequence number)", self.seq.wrapping_sub(r.seq))),
+                Field::uint("tcp.seq", "Sequence Number", seq)
+                    .shown_if(detail, || format!("{seq}    (relative sequence number)")),
             );
         }
         f.push(Field::uint("tcp.seq_raw", "Sequence Number (raw)", self.seq));
         if let (Some(r), true) = (relative, fl.contains(TcpFlags::ACK)) {
+            let ack = self.ack.wrapping_sub(r.ack);
             f.push(
-                Field::uint("tcp.ack", "Acknowledgment Number", self.ack.wrapping_sub(r.ack))
-                    .shown(format!("{}    (relative ack number)", self.ack.wrapping_sub(r.ack))),
+                Field::uint("tcp.ack", "Acknowledgment Number", ack)
+                    .shown_if(detail, || format!("{ack}    (relative ack number)")),
             );
         }
         f.push(Field::uint("tcp.ack_raw", "Acknowledgment number (raw)", self.ack));
-        f.push(Field::uint("tcp.hdr_len", "Header Length", hlen as u64).shown(format!("{hlen} bytes ({})", hlen / 4)));
-        f.push(Field::hex("tcp.flags", "Flags", fl.bits(), 4).shown(format!("0x{:03x} ({})", fl.bits(), fl.names())));
+        f.push(
+            Field::uint("tcp.hdr_len", "Header Length", hlen as u64)
+                .shown_if(detail, || format!("{hlen} bytes ({})", hlen / 4)),
+        );
+        f.push(
+            Field::hex("tcp.flags", "Flags", fl.bits(), 4)
+                .shown_if(detail, || format!("0x{:03x} ({})", fl.bits(), fl.names())),
+        );
         let bit = |name: &'static str, label: &'static str, flag: TcpFlags| {
             Field::flag(name, label, fl.contains(flag)).depth(1)
         };
@@ -467,11 +475,11 @@ impl TcpSegment {
         if !opt_bytes.is_empty() {
             f.push(
                 Field::new("tcp.options", "Options", Value::Bytes(opt_bytes.to_vec()))
-                    .shown(options::summary(&wire_options, opt_bytes.len())),
+                    .shown_if(detail, || options::summary(&wire_options, opt_bytes.len())),
             );
             let sack_base = relative.map_or(0, |r| r.ack);
             for o in &wire_options {
-                f.extend(o.fields(1, sack_base));
+                o.push_fields(&mut f, 1, sack_base, detail);
             }
         }
         f.push(Field::uint("tcp.len", "TCP Segment Len", self.payload.len() as u64));

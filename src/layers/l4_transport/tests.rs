@@ -122,7 +122,7 @@ fn udp_known_bytes_and_hand_checksum() {
     assert_eq!((m.ip_proto, m.src_ip, m.dst_ip, m.part), (Some(17), Some(A4), Some(B4), None));
 
     let r = &cx.trace.records[0];
-    assert_eq!((r.protocol.as_str(), r.pdu, r.direction), ("udp", PduName::Datagram, Direction::Down));
+    assert_eq!((&*r.protocol, r.pdu, r.direction), ("udp", PduName::Datagram, Direction::Down));
     assert_eq!(r.title, "User Datagram Protocol, Src Port: 51000, Dst Port: 3000");
     assert_eq!(r.summary, "51000 → 3000 Len=11");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..8, 11, 8));
@@ -201,7 +201,7 @@ fn tcp_known_bytes_with_linux_timestamps() {
     assert_eq!((m.ip_proto, m.src_ip, m.dst_ip, m.part), (Some(6), Some(A4), Some(B4), None));
 
     let r = &cx.trace.records[0];
-    assert_eq!((r.protocol.as_str(), r.pdu), ("tcp", PduName::Segment));
+    assert_eq!((&*r.protocol, r.pdu), ("tcp", PduName::Segment));
     assert_eq!(r.title, "Transmission Control Protocol, Src Port: 51000, Dst Port: 3000, Seq: 1, Ack: 1, Len: 11");
     assert_eq!(r.summary, "51000 → 3000 [PSH, ACK] Seq=1 Ack=1 Win=502 Len=11 TSval=5 TSecr=9");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead, r.part), (0..32, 11, 32, None));
@@ -318,7 +318,7 @@ fn syn_options_in_linux_order() {
         "51000 → 3000 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1 TSecr=0 WS=128"
     );
     assert_eq!(syn.title(Some(rel)), "Transmission Control Protocol, Src Port: 51000, Dst Port: 3000, Seq: 0, Len: 0");
-    let f = syn.fields(&TcpView::new(&b, 0).unwrap(), None);
+    let f = syn.fields(&TcpView::new(&b, 0).unwrap(), None, true);
     let opt = f.iter().find(|f| f.name == "tcp.options").unwrap();
     assert_eq!(
         opt.shown,
@@ -871,7 +871,7 @@ fn icmp_kind_passes_the_sdu_through() {
     assert_eq!(bytes(&out[0]), b"ping data");
     assert_eq!(out[0].meta.ip_proto, None);
     let r = &cx.trace.records[0];
-    assert_eq!((r.protocol.as_str(), r.overhead, r.payload_len), ("none", 0, 9));
+    assert_eq!((&*r.protocol, r.overhead, r.payload_len), ("none", 0, 9));
     assert_eq!(r.title, "No transport layer: the message rides in an ICMP echo, directly on IP");
     let (got, cx) = receive(&c, raw_up(b"ping data".to_vec(), Some(1), B4, A4));
     assert_eq!(bytes(&got.unwrap().unwrap()), b"ping data");
@@ -1382,8 +1382,8 @@ proptest! {
         let view = TcpView::new(&b, 0).unwrap();
         let back = TcpSegment::from_view(&view).unwrap();
         let rel = Some(RelativeTo { seq: rs, ack: ra });
-        let sent = seg.fields(&view, rel);
-        prop_assert_eq!(&sent, &back.fields(&view, rel));
+        let sent = seg.fields(&view, rel, true);
+        prop_assert_eq!(&sent, &back.fields(&view, rel, true));
         let hlen = usize::from(b[12] >> 4) * 4;
         let get = |n: &str| sent.iter().find(|f| f.name == n).map(|f| f.value.clone());
         prop_assert_eq!(get("tcp.hdr_len"), Some(Value::Uint(hlen as u64)));

@@ -200,12 +200,15 @@ impl UdpDatagram {
 
 /// The header fields, under Wireshark's names (tshark 4.0).
 pub fn header_fields(src_port: u16, dst_port: u16, length: u16, checksum: u16) -> Vec<Field> {
-    vec![
+    // Room for `udp.stream`, which capture mode adds.
+    let mut f = Vec::with_capacity(5);
+    f.extend([
         Field::uint("udp.srcport", "Source Port", src_port),
         Field::uint("udp.dstport", "Destination Port", dst_port),
         Field::uint("udp.length", "Length", length),
         Field::hex("udp.checksum", "Checksum", checksum, 4),
-    ]
+    ]);
+    f
 }
 
 /// "User Datagram Protocol, Src Port: 51000, Dst Port: 3000".

@@ -572,7 +572,7 @@ fn tls_records_in_the_trace() {
     let (key, iv) = derive_direction_keys(&PSK, LOCAL, b"").unwrap();
     assert_eq!(wire, seal_record(&key, &iv, 0, "Olá".as_bytes()).unwrap());
     let r = &t.records[1];
-    assert_eq!((r.protocol.as_str(), r.title.as_str()), ("tls", "Transport Layer Security"));
+    assert_eq!((&*r.protocol, r.title.as_str()), ("tls", "Transport Layer Security"));
     assert_eq!(r.field("tls.record.content_type").unwrap().value.to_string(), "23");
     assert_eq!(r.field("tls.record.version").unwrap().value.to_string(), "0x0303");
     assert_eq!(r.field("tls.record.length").unwrap().value, Value::Uint(4 + 1 + 16));
@@ -865,9 +865,9 @@ fn truncated_and_shortened_tls_records() {
         assert!(found.starts_with(&format!("truncated record: {of}")), "{n}: {e}");
         assert!(found.ends_with("(RFC 8446 §5.2: bad_record_mac)"), "{n}: {e}");
         let r = &end.trace.records[0];
-        assert_eq!((r.layer, r.protocol.as_str()), (L6, "tls"));
+        assert_eq!((r.layer, &*r.protocol), (L6, "tls"));
         assert_eq!(r.checks.len(), 1);
-        assert_eq!((r.checks[0].name.as_str(), r.checks[0].ok), ("presentation.tag.status", false));
+        assert_eq!((&*r.checks[0].name, r.checks[0].ok), ("presentation.tag.status", false));
         assert!(!end.trace.all_checks_ok());
     }
     // Cut with its length field made to match: the tag no longer verifies.
@@ -920,7 +920,7 @@ fn no_transform_record() {
 fn one_record_per_transform_in_order() {
     let (mut tx, mut rx) = pair(&config(true, TextEncoding::Utf16Be, Compression::Gzip, true));
     let (wire, t) = down(&mut tx, "Olá, sala!".as_bytes()).unwrap();
-    let protos: Vec<_> = t.records.iter().map(|r| (r.protocol.as_str(), r.title.as_str())).collect();
+    let protos: Vec<_> = t.records.iter().map(|r| (&*r.protocol, r.title.as_str())).collect();
     assert_eq!(
         protos,
         [
@@ -932,7 +932,7 @@ fn one_record_per_transform_in_order() {
     assert!(t.records.iter().all(|r| r.direction == Direction::Down && r.layer == L6 && r.pdu == PduName::Data));
     let (got, t) = up(&mut rx, &wire).unwrap();
     assert_eq!(got, "Olá, sala!".as_bytes());
-    let protos: Vec<_> = t.records.iter().map(|r| r.protocol.as_str()).collect();
+    let protos: Vec<_> = t.records.iter().map(|r| &*r.protocol).collect();
     assert_eq!(protos, ["tls", "presentation", "presentation"]);
     // The tree shows it all.
     let tree = t.to_string();

@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Pdu, PduName};
 use crate::layers::l4_transport::capture::Lru;
 use crate::layers::l4_transport::Piece;
-use crate::trace::{Direction, Expert, Field, Group, Record, Severity, Value};
+use crate::trace::{text_if, Direction, Expert, Field, Group, Record, Severity, Value};
 
 const L7: LayerId = LayerId::Application;
 
@@ -127,20 +127,21 @@ pub fn looks_like_http(b: &[u8]) -> bool {
     line.len() != 8 && (starts(line) || (line.len() > 8 && starts(&line[line.len() - 8..])))
 }
 
-/// Wireshark's record for bytes no dissector took: `data.data` (hex), `data.len`.
-pub fn data_record(bytes: &[u8]) -> Record {
+/// Wireshark's record for bytes no dissector took: `data.data` (hex), `data.len`. Without
+/// `detail`, no human text ([`Context::detail`]).
+pub fn data_record(bytes: &[u8], detail: bool) -> Record {
+    data_record_of(bytes.to_vec(), detail)
+}
+
+/// [`data_record`] of bytes the caller no longer needs.
+pub fn data_record_of(bytes: Vec<u8>, detail: bool) -> Record {
     let n = bytes.len();
-    let mut r = Record::new(L7, Direction::Up, "data", format!("Data ({n} bytes)"), PduName::Data);
-    r.summary = format!("{n} bytes: {}", preview(bytes));
+    let mut r = Record::new(L7, Direction::Up, "data", text_if(detail, || format!("Data ({n} bytes)")), PduName::Data);
+    r.summary = text_if(detail, || format!("{n} bytes: {}", preview(&bytes)));
     r.payload_len = n;
-    // Built directly: `Field::new` would first render all of the bytes as hex for `shown`.
-    r.fields.push(Field {
-        name: "data.data".into(),
-        label: "Data".into(),
-        value: Value::Bytes(bytes.to_vec()),
-        shown: preview(bytes),
-        depth: 0,
-    });
+    let shown = text_if(detail, || preview(&bytes));
+    r.fields.reserve_exact(2);
+    r.fields.push(Field::new("data.data", "Data", Value::Bytes(bytes)).shown(shown));
     r.fields.push(Field::uint("data.len", "Length", n as u64));
     r
 }
@@ -223,7 +224,7 @@ impl Conversation {
         match mine {
             Reader::Data | Reader::Lost => {
                 if !bytes.is_empty() {
-                    cx.trace.push(data_record(&bytes));
+                    cx.trace.push(data_record_of(bytes, cx.detail));
                 }
                 None
             }
@@ -248,7 +249,7 @@ impl Conversation {
                 // tshark has no chat dissector: it shows the bytes as data, and so does the chat
                 // reader before its own records.
                 if !bytes.is_empty() {
-                    cx.trace.push(data_record(&bytes));
+                    cx.trace.push(data_record(&bytes, cx.detail));
                 }
                 let result = c.decapsulate(Pdu { data: Data::Bytes(bytes), meta }, cx);
                 // A datagram is whole: a line without its LF is cut short.
@@ -302,7 +303,7 @@ fn split(dirs: &mut [Reader; 2], d: usize) -> (&mut Reader, &mut Reader) {
 }
 
 /// The record of a message abandoned because of a gap in the TCP stream.
-fn gap_record(protocol: &str, title: &str, lost: usize) -> Record {
+fn gap_record(protocol: &'static str, title: &str, lost: usize) -> Record {
     let mut r = Record::new(L7, Direction::Up, protocol, title, PduName::Data);
     r.summary = format!("[message abandoned] {lost} bytes of it were held before a gap");
     r.expert.push(Expert::new(
@@ -440,7 +441,7 @@ impl Layer for AppCapture {
             match cx.trace.records.get_mut(first) {
                 Some(r) => r.expert.push(e),
                 None => {
-                    let mut r = data_record(&[]);
+                    let mut r = data_record(&[], cx.detail);
                     r.expert.push(e);
                     cx.trace.push(r);
                 }

@@ -308,7 +308,7 @@ pub(super) fn decapsulate(
 ) -> Result<Option<Pdu>> {
     let off = meta.offset;
     let mut r = if msg.len() >= HEADER_LEN {
-        record(Direction::Up, false, &msg, ttl)
+        record(Direction::Up, false, &msg, ttl, cx.detail)
     } else {
         let mut r = Record::new(L3, Direction::Up, "icmp", "Internet Control Message Protocol", PduName::Packet);
         if let Some(&t) = msg.first() {
@@ -329,14 +329,15 @@ pub(super) fn decapsulate(
     r.header = ip_hlen..ip_hlen + msg.len().min(HEADER_LEN);
     r.payload_len = msg.len().saturating_sub(HEADER_LEN);
     let (t, c) = (byte(&msg, 0), byte(&msg, 1));
-    if let Some(name) = type_name(t, c) {
+    if let Some(name) = type_name(t, c).filter(|_| cx.detail) {
         if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmp.type") {
-            f.shown = format!("{t} ({name})");
+            f.shown = format!("{t} ({name})").into();
         }
         r.summary = name.to_string();
     }
-    if let (Some(name), Some(f)) = (code_name(t, c), r.fields.iter_mut().find(|f| f.name == "icmp.code")) {
-        f.shown = format!("{c} ({name})");
+    let code = r.fields.iter_mut().find(|f| f.name == "icmp.code");
+    if let (Some(name), Some(f)) = (code_name(t, c).filter(|_| cx.detail), code) {
+        f.shown = format!("{c} ({name})").into();
         r.summary = format!("{} ({name})", r.summary);
     }
     if msg.len() < HEADER_LEN {
@@ -351,13 +352,13 @@ pub(super) fn decapsulate(
         "icmp.checksum.status",
         "Checksum (RFC 792)",
         ok,
-        format!("{carried:#06x} (computed {computed:#06x})"),
+        cx.text(|| format!("{carried:#06x} (computed {computed:#06x})")),
     ));
-    if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmp.checksum") {
+    if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmp.checksum").filter(|_| cx.detail) {
         f.shown = if ok {
-            format!("{carried:#06x} [correct]")
+            format!("{carried:#06x} [correct]").into()
         } else {
-            format!("{carried:#06x} incorrect, should be {computed:#06x}")
+            format!("{carried:#06x} incorrect, should be {computed:#06x}").into()
         };
     }
     if !ok {

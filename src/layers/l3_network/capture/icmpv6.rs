@@ -410,7 +410,7 @@ pub(super) fn decapsulate(
         return Err(Error::config(Some(L3), "ICMPv6 decapsulated without IPv6 addresses"));
     };
     let mut r = if msg.len() >= HEADER_LEN {
-        record(Direction::Up, true, &msg, hlim)
+        record(Direction::Up, true, &msg, hlim, cx.detail)
     } else {
         let mut r = Record::new(L3, Direction::Up, "icmpv6", "Internet Control Message Protocol v6", PduName::Packet);
         if let Some(&t) = msg.first() {
@@ -427,15 +427,17 @@ pub(super) fn decapsulate(
     r.header = hlen..hlen + msg.len().min(HEADER_LEN);
     r.payload_len = msg.len().saturating_sub(HEADER_LEN);
     let (t, c) = (byte(&msg, 0), byte(&msg, 1));
-    if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmpv6.type") {
-        f.shown = format!("{} ({t})", type_name(t));
-    }
-    if !matches!(t, 128 | 129) {
-        r.summary = type_name(t).to_string();
-    }
-    if let (Some(name), Some(f)) = (code_name(t, c), r.fields.iter_mut().find(|f| f.name == "icmpv6.code")) {
-        f.shown = format!("{c} ({name})");
-        r.summary = format!("{} ({name})", r.summary);
+    if cx.detail {
+        if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmpv6.type") {
+            f.shown = format!("{} ({t})", type_name(t)).into();
+        }
+        if !matches!(t, 128 | 129) {
+            r.summary = type_name(t).to_string();
+        }
+        if let (Some(name), Some(f)) = (code_name(t, c), r.fields.iter_mut().find(|f| f.name == "icmpv6.code")) {
+            f.shown = format!("{c} ({name})").into();
+            r.summary = format!("{} ({name})", r.summary);
+        }
     }
     if msg.len() < HEADER_LEN {
         cx.trace.push(r);
@@ -445,21 +447,32 @@ pub(super) fn decapsulate(
     let carried = be16(&msg, 2);
     let pseudo = checksum::pseudo_header(src.into(), dst.into(), PROTO_ICMPV6, msg.len()).unwrap_or_default();
     let ok = checksum::verifies(&pseudo, &msg);
-    let computed = icmpv6_checksum(src, dst, &msg[..HEADER_LEN], &msg[HEADER_LEN..]);
-    r.checks.push(Check::new(
-        "icmpv6.checksum.status",
-        "Checksum (with the IPv6 pseudo-header, RFC 4443 §2.3)",
-        ok,
-        format!("{carried:#06x} (computed {computed:#06x})"),
-    ));
-    if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmpv6.checksum") {
-        f.shown = if ok {
-            format!("{carried:#06x} [correct]")
-        } else {
-            format!("{carried:#06x} incorrect, should be {computed:#06x}")
-        };
+    let computed = || icmpv6_checksum(src, dst, &msg[..HEADER_LEN], &msg[HEADER_LEN..]);
+    if cx.detail {
+        let computed = computed();
+        r.checks.push(Check::new(
+            "icmpv6.checksum.status",
+            "Checksum (with the IPv6 pseudo-header, RFC 4443 §2.3)",
+            ok,
+            format!("{carried:#06x} (computed {computed:#06x})"),
+        ));
+        if let Some(f) = r.fields.iter_mut().find(|f| f.name == "icmpv6.checksum") {
+            f.shown = if ok {
+                format!("{carried:#06x} [correct]").into()
+            } else {
+                format!("{carried:#06x} incorrect, should be {computed:#06x}").into()
+            };
+        }
+    } else {
+        r.checks.push(Check::new(
+            "icmpv6.checksum.status",
+            "Checksum (with the IPv6 pseudo-header, RFC 4443 §2.3)",
+            ok,
+            String::new(),
+        ));
     }
     if !ok {
+        let computed = computed();
         // Wireshark's icmpv6.checksum_bad is a warning.
         r.expert.push(Expert::new(
             Severity::Warning,

@@ -18,11 +18,11 @@ const FAM: &Family = &FAMILY;
 /// The record of the IPv4 header at the start of `h` (all of it or, in a quote, its first
 /// bytes), with its options, a source route's `ip.cur_rt` / `ip.dst`, and Wireshark's TTL note;
 /// and the destination tshark takes for the packet (a source route's last address, or the
-/// header's). `frame_at` is the header's frame offset.
-pub(super) fn header_record(h: &[u8], frame_at: usize) -> (Record, Ipv4Addr) {
+/// header's). `frame_at` is the header's frame offset. Without `detail`, no human text.
+pub(super) fn header_record(h: &[u8], frame_at: usize, detail: bool) -> (Record, Ipv4Addr) {
     let hlen = usize::from(byte(h, 0) & 0x0f) * 4;
     let present = &h[..h.len().min(hlen.max(MIN_HEADER_LEN))];
-    let mut r = record_bytes(Direction::Up, present);
+    let mut r = record_bytes(Direction::Up, present, detail);
     let mut dst = ipv4_at(h, 16);
     if present.len() < MIN_HEADER_LEN {
         return (r, dst);
@@ -90,7 +90,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     let ihl = usize::from(first & 0x0f);
     if ihl < 5 {
         // tshark shows the version and the header length, then stops.
-        let mut r = record_bytes(Direction::Up, &bytes[..1]);
+        let mut r = record_bytes(Direction::Up, &bytes[..1], cx.detail);
         r.title = "Internet Protocol Version 4".to_string();
         r.header = 0..1;
         r.payload_len = 0;
@@ -107,7 +107,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
         ));
     }
     let hlen = ihl * 4;
-    let (mut r, dst) = header_record(&bytes, off);
+    let (mut r, dst) = header_record(&bytes, off, cx.detail);
     if len < hlen {
         // The header cut short: what there is, then the error.
         cx.trace.push(r);
@@ -123,7 +123,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
             )
         });
         if let Some(f) = r.fields.iter_mut().find(|f| f.name == "ip.len") {
-            f.shown = format!("{total} bytes (bogus, less than header length {hlen})");
+            f.shown = format!("{total} bytes (bogus, less than header length {hlen})").into();
         }
         let e = Error::invalid(
             L3,
@@ -146,7 +146,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
         ));
         len
     } else {
-        if len > total {
+        if len > total && cx.detail {
             r.notes.push(format!(
                 "{} bytes after the total length ({total}): Ethernet padding or a trailer, not part of the packet",
                 len - total
@@ -158,15 +158,16 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     fragments::expire(net, cx, &mut r);
     // RFC 791 §3.1 / RFC 1071: the header checksum sums to zero over the intact header.
     let carried = be16(&bytes, 10);
-    let computed = checksum::compute(&[], &bytes[..hlen], 10);
     let ok = checksum::verifies(&[], &bytes[..hlen]);
+    let computed = || checksum::compute(&[], &bytes[..hlen], 10);
     r.checks.push(Check::new(
         "ip.checksum.status",
         "Header checksum (RFC 791 §3.1)",
         ok,
-        format!("{carried:#06x} (computed {computed:#06x})"),
+        cx.text(|| format!("{carried:#06x} (computed {:#06x})", computed())),
     ));
     if !ok {
+        let computed = computed();
         r.expert.push(Expert::new(
             Severity::Error,
             Group::Checksum,

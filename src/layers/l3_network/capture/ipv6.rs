@@ -25,13 +25,15 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
         return Err(Error::invalid(L3, PROTO, off, "IP version", "6", (first >> 4).to_string()));
     }
     let (src, dst) = (ipv6_at(&bytes, 8), ipv6_at(&bytes, 24));
-    let title = if len >= HEADER_LEN {
-        format!("Internet Protocol Version 6, Src: {src}, Dst: {dst}")
-    } else {
-        "Internet Protocol Version 6".to_string()
-    };
+    let title = cx.text(|| {
+        if len >= HEADER_LEN {
+            format!("Internet Protocol Version 6, Src: {src}, Dst: {dst}")
+        } else {
+            "Internet Protocol Version 6".to_string()
+        }
+    });
     let mut r = Record::new(L3, Direction::Up, "ipv6", title, PduName::Packet);
-    r.fields = ipv6_fields(&bytes);
+    r.fields = ipv6_fields(&bytes, cx.detail);
     r.header = 0..len.min(HEADER_LEN);
     if len < HEADER_LEN {
         cx.trace.push(r);
@@ -48,7 +50,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
         ));
         len
     } else {
-        if len > HEADER_LEN + plen {
+        if len > HEADER_LEN + plen && cx.detail {
             r.notes.push(format!(
                 "{} bytes after the payload length ({plen}): Ethernet padding or a trailer, not part of the packet",
                 len - HEADER_LEN - plen

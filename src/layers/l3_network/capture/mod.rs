@@ -80,8 +80,8 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
 /// The fixed IPv6 header's fields (`ipv6::fixed_fields`) plus the `ip.version` item tshark 4.0
 /// adds, hidden, right after `ipv6.version` (so `tshark -T fields -e ip.version` prints 6 for
 /// IPv6 packets too). The tree should not show it: its label says so.
-pub(super) fn ipv6_fields(h: &[u8]) -> Vec<Field> {
-    let mut f = super::ipv6::fixed_fields(h);
+pub(super) fn ipv6_fields(h: &[u8], detail: bool) -> Vec<Field> {
+    let mut f = super::ipv6::fixed_fields(h, detail);
     if !f.is_empty() {
         f.insert(1, Field::uint("ip.version", "Version (hidden in tshark's tree)", byte(h, 0) >> 4));
     }
@@ -90,7 +90,7 @@ pub(super) fn ipv6_fields(h: &[u8]) -> Vec<Field> {
 
 /// A field for one of Wireshark's FT_NONE items (a subtree heading with no value of its own,
 /// such as `icmpv6.opt`): `tshark -T fields` prints `1` for it.
-pub(super) fn none_field(name: &'static str, label: &'static str, shown: impl Into<String>) -> Field {
+pub(super) fn none_field(name: &'static str, label: &'static str, shown: impl Into<crate::trace::Name>) -> Field {
     Field::text(name, label, "1").shown(shown)
 }
 

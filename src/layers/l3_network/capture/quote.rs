@@ -90,7 +90,7 @@ fn shift(r: &mut Record, at: usize) {
 /// first fragment). `None` when the header is not all there.
 fn inner_ipv4(q: &[u8], at: usize, frame_at: usize, cx: &mut Context) -> Option<(IpAddr, IpAddr, u8, usize, bool)> {
     let hlen = usize::from(byte(q, 0) & 0x0f) * 4;
-    let (mut r, _) = ipv4::header_record(q, frame_at);
+    let (mut r, _) = ipv4::header_record(q, frame_at, cx.detail);
     shift(&mut r, at);
     cx.trace.push(r);
     if q.len() < hlen.max(host_ipv4::MIN_HEADER_LEN) || byte(q, 0) >> 4 != 4 {
@@ -111,7 +111,7 @@ fn inner_ipv6(q: &[u8], at: usize, frame_at: usize, cx: &mut Context) -> Option<
         "Internet Protocol Version 6".to_string()
     };
     let mut r = Record::new(LayerId::Network, Direction::Up, "ipv6", title, PduName::Packet);
-    r.fields = super::ipv6_fields(q);
+    r.fields = super::ipv6_fields(q, cx.detail);
     r.header = 0..q.len().min(host_ipv6::HEADER_LEN);
     if !whole || byte(q, 0) >> 4 != 6 {
         shift(&mut r, at);
@@ -145,7 +145,7 @@ fn udp_record(t: &[u8], at: usize, cx: &mut Context) -> usize {
         _ => 4,
     });
     if let Some(c) = f.get_mut(3).filter(|_| sum == 0) {
-        c.shown = "0x0000 [zero-value ignored]".to_string();
+        c.shown = "0x0000 [zero-value ignored]".to_string().into();
     }
     let hlen = n.min(udp::HEADER_LEN);
     let data = t.get(hlen..).unwrap_or_default();
@@ -220,7 +220,7 @@ impl L4Fields {
         if whole {
             if let Ok(view) = TcpView::new(t, frame_at) {
                 if let Ok(seg) = TcpSegment::from_view(&view) {
-                    let mut fields = seg.fields(&view, zero);
+                    let mut fields = seg.fields(&view, zero, true);
                     payload_field(&mut fields, &seg.payload);
                     return L4Fields { fields, title: quote_title(&seg), hlen: real };
                 }
@@ -235,7 +235,7 @@ impl L4Fields {
             return L4Fields { fields: Vec::new(), title: String::new(), hlen: 20 };
         };
         let seg = TcpSegment::from_view(&view).ok();
-        let mut fields = seg.as_ref().map(|s| s.fields(&view, zero)).unwrap_or_default();
+        let mut fields = seg.as_ref().map(|s| s.fields(&view, zero, true)).unwrap_or_default();
         if let Some(h) = fields.iter_mut().find(|x| x.name == "tcp.hdr_len") {
             *h = Field::uint("tcp.hdr_len", "Header Length", real as u64).shown(format!("{real} bytes ({})", real / 4));
         }
@@ -296,7 +296,7 @@ fn icmp_record(t: &[u8], v6: bool, at: usize, cx: &mut Context) -> usize {
     if t.len() < host_icmp::HEADER_LEN {
         return 0;
     }
-    let mut r = host_icmp::record(Direction::Up, v6, t, 0);
+    let mut r = host_icmp::record(Direction::Up, v6, t, 0, cx.detail);
     r.header = at..at + host_icmp::HEADER_LEN;
     // tshark guesses ping's timestamp in a quoted echo's data too.
     if !v6 && matches!(t[0], 0 | 8) {

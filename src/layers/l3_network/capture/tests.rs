@@ -258,7 +258,7 @@ fn fragments_wait_then_the_last_one_delivers_the_datagram() {
         assert!(matches!(d.l3, Some(Ok(None))), "fragment {} is held", i + 1);
         // Only the IP record: the dissector shows the fragment's bytes as data.
         let r = d.trace.records.last().unwrap();
-        assert_eq!((r.protocol.as_str(), r.pdu_len()), ("ip", 1500));
+        assert_eq!((&*r.protocol, r.pdu_len()), ("ip", 1500));
     }
     let (at, orig, f) = &fr[2];
     let d = dissect(&mut dl, &mut net, 3, *at, *orig, f);
@@ -299,7 +299,7 @@ fn an_icmp_error_keeps_its_quote_for_the_application_layer() {
     // The payload sits at its frame offset: 14 + 20 + 8 + 20 + 8.
     assert_eq!(q.offset, 70);
     assert_eq!(&f[q.offset..q.offset + 100], &q.payload[..]);
-    let protos: Vec<&str> = d.trace.records.iter().map(|r| r.protocol.as_str()).collect();
+    let protos: Vec<&str> = d.trace.records.iter().map(|r| &*r.protocol).collect();
     assert_eq!(protos, ["eth", "ip", "icmp", "ip", "udp"]);
     // The inner records' ranges count from the outer IP packet, like the ICMP record's.
     assert_eq!(d.trace.records[3].header, 28..48);

@@ -91,7 +91,7 @@ fn query_known_bytes() {
     let (bytes, cx) = down(DnsKind::Query, "www.example. IN AAAA").unwrap();
     assert_eq!(bytes, QUERY);
     let r = &cx.trace.records[0];
-    assert_eq!((r.protocol.as_str(), r.title.as_str()), ("dns", "Domain Name System (query)"));
+    assert_eq!((&*r.protocol, r.title.as_str()), ("dns", "Domain Name System (query)"));
     assert_eq!(r.summary, "Standard query 0x1a2b AAAA www.example");
     assert_eq!((r.header.clone(), r.payload_len, r.overhead), (0..12, 17, 12));
     assert_eq!(r.direction, Direction::Down);

@@ -174,7 +174,7 @@ impl HttpApplication {
         if obs.lost {
             if !looks_like_start(bytes) {
                 if !bytes.is_empty() {
-                    cx.trace.push(data_record(bytes));
+                    cx.trace.push(data_record(bytes, cx.detail));
                 }
                 return None;
             }
@@ -235,7 +235,7 @@ impl HttpApplication {
                     // Wireshark hands a body to the dissector of its media type; without
                     // Content-Type it is shown as data.
                     if !m.body.is_empty() && m.header("Content-Type").is_none() {
-                        cx.trace.push(data_record(&m.body));
+                        cx.trace.push(data_record(&m.body, cx.detail));
                     }
                     body.extend_from_slice(&m.body);
                     complete += 1;
@@ -265,7 +265,7 @@ impl HttpApplication {
                     cx.trace.push(r);
                     let rest = bytes.get(i..).unwrap_or_default();
                     if !rest.is_empty() {
-                        cx.trace.push(data_record(rest));
+                        cx.trace.push(data_record(rest, cx.detail));
                     }
                     self.rx.reset();
                     obs.lost = true;
