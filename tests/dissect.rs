@@ -251,7 +251,7 @@ mod no_panics {
                 }
                 let cut = if v % 7 == 0 { k } else { b.len() };
                 let x = d.dissect(&frame(i as u64 + 1, *link, &b[..cut]));
-                prop_assert_eq!(x.records[0].protocol.as_str(), "frame");
+                prop_assert_eq!(&*x.records[0].protocol, "frame");
             }
             let _ = d.finish();
         }
