@@ -75,6 +75,10 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// Text.
     Text(String),
+    /// A time in seconds, printed with nine decimals (`1700000000.123456789`, `-0.000010000`),
+    /// as tshark prints `frame.time_epoch` and `frame.time_delta`: `ns` nanoseconds, below zero
+    /// when `negative`. Kept as a number, so that a frame's times cost no text until printed.
+    Seconds { ns: u64, negative: bool },
 }
 
 impl fmt::Display for Value {
@@ -98,6 +102,14 @@ impl Value {
             Value::Ipv6(a) => write!(w, "{a}"),
             Value::Bytes(b) => digits::hex_bytes(w, b),
             Value::Text(t) => w.write_str(t),
+            Value::Seconds { ns, negative } => {
+                if *negative {
+                    w.write_char('-')?;
+                }
+                digits::dec(w, ns / 1_000_000_000)?;
+                w.write_char('.')?;
+                digits::dec_padded(w, ns % 1_000_000_000, 9)
+            }
         }
     }
 }

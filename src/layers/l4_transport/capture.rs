@@ -518,7 +518,7 @@ fn analysis_experts(a: &Analysis) -> Vec<Expert> {
 /// it says so: that is what Linux leaves for a network card that computes the checksum
 /// (CHECKSUM_PARTIAL), and a capture on the sending host sees it before the card does.
 fn bad_checksum(carried: u16, computed: u16, (src, dst): (IpAddr, IpAddr), proto: u8, len: usize, at: usize) -> Expert {
-    let partial = inet::pseudo_header(src, dst, proto, len).map(|ph| !inet::internet_checksum(&[&ph]));
+    let partial = inet::pseudo_header_inline(src, dst, proto, len).map(|ph| !inet::internet_checksum(&[&ph]));
     let why = if partial == Some(carried) {
         format!(
             "0x{carried:04x} is the pseudo-header's sum alone: the checksum was left to the network card and \
