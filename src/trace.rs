@@ -321,8 +321,9 @@ pub struct Expert {
     pub severity: Severity,
     /// About what.
     pub group: Group,
-    /// What was found, naming the field and values ("Bad checksum [should be 0x1c46]").
-    pub message: String,
+    /// What was found, naming the field and values ("Bad checksum [should be 0x1c46]"); often a
+    /// literal, which costs no allocation.
+    pub message: Name,
     /// The byte of the frame it is about, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<usize>,
@@ -330,7 +331,7 @@ pub struct Expert {
 
 impl Expert {
     /// An expert item.
-    pub fn new(severity: Severity, group: Group, message: impl Into<String>, offset: impl Into<Option<usize>>) -> Self {
+    pub fn new(severity: Severity, group: Group, message: impl Into<Name>, offset: impl Into<Option<usize>>) -> Self {
         Expert { severity, group, message: message.into(), offset: offset.into() }
     }
 
