@@ -25,6 +25,20 @@ pub fn dec<W: Write + ?Sized>(w: &mut W, v: u64) -> fmt::Result {
     w.write_str(ascii(&buf[i..]))
 }
 
+/// `v` in decimal with at least `width` digits, zero-padded, as `{v:0width$}` writes it.
+pub fn dec_padded<W: Write + ?Sized>(w: &mut W, v: u64, width: usize) -> fmt::Result {
+    let mut n = 1;
+    let mut rest = v / 10;
+    while rest > 0 {
+        n += 1;
+        rest /= 10;
+    }
+    for _ in n..width {
+        w.write_char('0')?;
+    }
+    dec(w, v)
+}
+
 /// `0x` and `v` in lower-case hex, zero-padded to at least `digits` digits, as
 /// `0x{v:0digits$x}` writes it.
 pub fn hex<W: Write + ?Sized>(w: &mut W, v: u64, digits: u8) -> fmt::Result {
@@ -122,6 +136,9 @@ mod tests {
     fn edges_match_std() {
         for v in [0, 1, 9, 10, 99, 100, 65535, u64::from(u32::MAX), u64::MAX] {
             assert_eq!(run(|s| dec(s, v)), v.to_string());
+            for width in [0, 1, 9, 25] {
+                assert_eq!(run(|s| dec_padded(s, v, width)), format!("{v:0width$}"));
+            }
             for d in [0u8, 1, 2, 4, 8, 16, 17, 20] {
                 assert_eq!(run(|s| hex(s, v, d)), format!("0x{v:0w$x}", w = usize::from(d)), "{v} {d}");
             }

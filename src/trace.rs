@@ -75,6 +75,10 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// Text.
     Text(String),
+    /// A time in seconds, printed with nine decimals (`1700000000.123456789`, `-0.000010000`),
+    /// as tshark prints `frame.time_epoch` and `frame.time_delta`: `ns` nanoseconds, below zero
+    /// when `negative`. Kept as a number, so that a frame's times cost no text until printed.
+    Seconds { ns: u64, negative: bool },
 }
 
 impl fmt::Display for Value {
@@ -98,6 +102,14 @@ impl Value {
             Value::Ipv6(a) => write!(w, "{a}"),
             Value::Bytes(b) => digits::hex_bytes(w, b),
             Value::Text(t) => w.write_str(t),
+            Value::Seconds { ns, negative } => {
+                if *negative {
+                    w.write_char('-')?;
+                }
+                digits::dec(w, ns / 1_000_000_000)?;
+                w.write_char('.')?;
+                digits::dec_padded(w, ns % 1_000_000_000, 9)
+            }
         }
     }
 }
@@ -309,8 +321,9 @@ pub struct Expert {
     pub severity: Severity,
     /// About what.
     pub group: Group,
-    /// What was found, naming the field and values ("Bad checksum [should be 0x1c46]").
-    pub message: String,
+    /// What was found, naming the field and values ("Bad checksum [should be 0x1c46]"); often a
+    /// literal, which costs no allocation.
+    pub message: Name,
     /// The byte of the frame it is about, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<usize>,
@@ -318,7 +331,7 @@ pub struct Expert {
 
 impl Expert {
     /// An expert item.
-    pub fn new(severity: Severity, group: Group, message: impl Into<String>, offset: impl Into<Option<usize>>) -> Self {
+    pub fn new(severity: Severity, group: Group, message: impl Into<Name>, offset: impl Into<Option<usize>>) -> Self {
         Expert { severity, group, message: message.into(), offset: offset.into() }
     }
 

@@ -125,7 +125,7 @@ fn compare(value: &Value, op: Op, want: &str) -> bool {
         Value::Ipv4(a) => want.parse::<IpAddr>().ok().map(|w| IpAddr::V4(*a).cmp(&w)),
         Value::Ipv6(a) => want.parse::<IpAddr>().ok().map(|w| IpAddr::V6(*a).cmp(&w)),
         Value::Mac(m) => Some(m.to_string().as_str().cmp(want.to_ascii_lowercase().replace('-', ":").as_str())),
-        Value::Bytes(_) | Value::Text(_) => Some(value.to_string().as_str().cmp(want)),
+        Value::Bytes(_) | Value::Text(_) | Value::Seconds { .. } => Some(value.to_string().as_str().cmp(want)),
     };
     match op {
         Op::Contains => value.to_string().contains(want),

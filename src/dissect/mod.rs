@@ -191,24 +191,19 @@ impl Dissector {
         let mut r = Record::new(LayerId::Physical, Direction::Up, "frame", title, PduName::Bits);
         r.summary = text_if(detail, || format!("link type {}, {len} bytes on the wire", f.link));
         r.payload_len = cap;
-        let signed = |a: u64, b: u64| {
-            if a >= b {
-                seconds(a - b)
-            } else {
-                format!("-{}", seconds(b - a))
-            }
-        };
+        r.fields.reserve_exact(6);
+        let signed = |a: u64, b: u64| Value::Seconds { ns: a.abs_diff(b), negative: a < b };
         // A pcapng Simple Packet Block carries no time: tshark leaves the time fields empty.
         if f.has_ts {
-            let epoch = seconds(f.ts_ns);
+            let epoch = Value::Seconds { ns: f.ts_ns, negative: false };
             let shown = text_if(detail, || format!("{epoch} seconds"));
-            r.fields.push(Field::text("frame.time_epoch", "Epoch Time", epoch).shown(shown));
-            r.fields.push(Field::text(
+            r.fields.push(Field::new("frame.time_epoch", "Epoch Time", epoch).shown(shown));
+            r.fields.push(Field::new(
                 "frame.time_delta",
                 "Time delta from previous captured frame",
                 signed(f.ts_ns, prev),
             ));
-            r.fields.push(Field::text(
+            r.fields.push(Field::new(
                 "frame.time_relative",
                 "Time since reference or first frame",
                 signed(f.ts_ns, first),
@@ -244,6 +239,8 @@ impl Dissector {
         // The layers' clock is the capture's: reassembly timeouts and ICMP's data_time need it.
         let mut cx = Context::new(Instant::from_nanos(f.ts_ns));
         cx.detail = self.detail;
+        // A frame makes a handful of records (frame, link, network, transport, application).
+        cx.trace.records.reserve(8);
         self.net.set_frame_number(usize::try_from(f.number).unwrap_or(usize::MAX));
         let frame_rec = self.frame_record(f);
         cx.trace.push(frame_rec);

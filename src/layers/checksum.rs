@@ -46,26 +46,61 @@ pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
 /// `dst`: 12 bytes for IPv4 (16-bit length), 40 for IPv6 (32-bit length). `None` when the two
 /// addresses are of different families or `len` does not fit the length field.
 pub fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> Option<Vec<u8>> {
+    pseudo_header_inline(src, dst, proto, len).map(|p| p.to_vec())
+}
+
+/// [`pseudo_header`] without an allocation.
+pub fn pseudo_header_inline(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> Option<PseudoHeader> {
+    let mut p = PseudoHeader::default();
     match (src, dst) {
+        // RFC 768 / RFC 9293 §3.1.
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             let len = u16::try_from(len).ok()?;
-            let mut p = Vec::with_capacity(12);
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-            p.extend_from_slice(&[0, proto]);
-            p.extend_from_slice(&len.to_be_bytes());
-            Some(p)
+            for part in [&s.octets()[..], &d.octets(), &[0, proto], &len.to_be_bytes()] {
+                p.push(part);
+            }
         }
+        // RFC 8200 §8.1.
         (IpAddr::V6(s), IpAddr::V6(d)) => {
             let len = u32::try_from(len).ok()?;
-            let mut p = Vec::with_capacity(40);
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-            p.extend_from_slice(&len.to_be_bytes());
-            p.extend_from_slice(&[0, 0, 0, proto]);
-            Some(p)
+            for part in [&s.octets()[..], &d.octets(), &len.to_be_bytes(), &[0, 0, 0, proto]] {
+                p.push(part);
+            }
         }
-        _ => None,
+        _ => return None,
+    }
+    Some(p)
+}
+
+/// A pseudo-header's bytes, kept in place (a checksum is computed for every segment of a
+/// capture): derefs to the 12 or 40 bytes; the default is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PseudoHeader {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl Default for PseudoHeader {
+    fn default() -> Self {
+        PseudoHeader { bytes: [0; 40], len: 0 }
+    }
+}
+
+impl PseudoHeader {
+    /// Append `part`; the callers above never pass more than 40 bytes in all.
+    fn push(&mut self, part: &[u8]) {
+        let end = (self.len + part.len()).min(self.bytes.len());
+        if let Some(dst) = self.bytes.get_mut(self.len..end) {
+            dst.copy_from_slice(&part[..end - self.len]);
+        }
+        self.len = end;
+    }
+}
+
+impl std::ops::Deref for PseudoHeader {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -118,5 +153,6 @@ mod tests {
         assert_eq!(&v6[32..], &[0, 1, 0x11, 0x70, 0, 0, 0, 58]);
         assert!(pseudo_header(a, Ipv4Addr::LOCALHOST.into(), 6, 1).is_none());
         assert!(pseudo_header(Ipv4Addr::LOCALHOST.into(), Ipv4Addr::LOCALHOST.into(), 6, 65_536).is_none());
+        assert_eq!(*pseudo_header_inline(a, a, 58, 70_000).unwrap(), v6[..]);
     }
 }

@@ -126,7 +126,7 @@ fn ieee_802_3_length_frames() {
     assert_eq!(fields(&t, "eth.len"), "256");
     let e = &t.records[0].expert[0];
     assert_eq!(
-        (e.severity, e.group, e.message.as_str(), e.offset),
+        (e.severity, e.group, &*e.message, e.offset),
         (Severity::Error, Group::Malformed, "Length field value goes past the end of the payload", Some(12))
     );
 
@@ -137,7 +137,7 @@ fn ieee_802_3_length_frames() {
     assert!(t.records[0].title.starts_with("Ethernet Unknown, Src: "));
     assert_eq!(fields(&t, "eth.invalid_lentype"), "0x05ff");
     let e = &t.records[0].expert[0];
-    assert_eq!((e.severity, e.message.as_str()), (Severity::Warning, "Invalid length/type: 0x05ff (1535)"));
+    assert_eq!((e.severity, &*e.message), (Severity::Warning, "Invalid length/type: 0x05ff (1535)"));
 }
 
 #[test]

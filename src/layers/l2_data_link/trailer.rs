@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(names_values(&t), nv(&[("eth.trailer", "010101010101010101010101010101010101")]));
         let e = t.expert.unwrap();
         assert_eq!(
-            (e.severity, e.group, e.message.as_str(), e.offset),
+            (e.severity, e.group, &*e.message, e.offset),
             (Severity::Note, Group::Protocol, NONZERO_PADDING, Some(42))
         );
         // 70-byte frame whose 46-byte packet ends at 60: 10 bytes, the last 4 an FCS.

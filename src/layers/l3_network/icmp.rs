@@ -153,7 +153,7 @@ pub fn echo_reply(request: &Echo) -> Option<Echo> {
 /// (`head` with its checksum bytes taken as zero, then `data`).
 pub fn icmpv6_checksum(src: Ipv6Addr, dst: Ipv6Addr, head: &[u8], data: &[u8]) -> u16 {
     let msg = [head, data].concat();
-    let pseudo = checksum::pseudo_header(src.into(), dst.into(), PROTO_ICMPV6, msg.len()).unwrap_or_default();
+    let pseudo = checksum::pseudo_header_inline(src.into(), dst.into(), PROTO_ICMPV6, msg.len()).unwrap_or_default();
     checksum::compute(&pseudo, &msg, 2)
 }
 
@@ -310,8 +310,11 @@ pub(super) fn decapsulate(
     // Verify by summing the message with its checksum (and the pseudo-header): RFC 1071 §1 gives
     // 0 for intact data, whichever of the two one's-complement zeros the sender wrote.
     // ICMPv6 covers the pseudo-header (RFC 4443 §2.3); ICMPv4 only the message (RFC 792).
-    let pseudo =
-        if v6 { checksum::pseudo_header(src, dst, PROTO_ICMPV6, msg.len()).unwrap_or_default() } else { Vec::new() };
+    let pseudo = if v6 {
+        checksum::pseudo_header_inline(src, dst, PROTO_ICMPV6, msg.len()).unwrap_or_default()
+    } else {
+        Default::default()
+    };
     let (ok, computed) = (checksum::verifies(&pseudo, &msg), checksum::compute(&pseudo, &msg, 2));
     let mut r = record(Direction::Up, v6, &msg, ttl, true);
     // Like the IP record's, the range counts from the start of the packet L3 received.

@@ -466,7 +466,7 @@ fn analyze(fwd: &mut Flow, rev: &mut Flow, s: &Facts) -> Analysis {
 
 /// The expert items of an analysis, in the order tshark prints them, with its words.
 fn analysis_experts(a: &Analysis) -> Vec<Expert> {
-    let seq = |sev, msg: &str| Expert::new(sev, Group::Sequence, msg, None);
+    let seq = |sev, msg: &'static str| Expert::new(sev, Group::Sequence, msg, None);
     let mut v = Vec::new();
     let f = a.flags;
     if f & flag::RETRANSMISSION != 0 {
@@ -499,7 +499,7 @@ fn analysis_experts(a: &Analysis) -> Vec<Expert> {
         v.push(seq(Severity::Note, "ACK to a TCP keep-alive segment"));
     }
     if f & flag::DUPLICATE_ACK != 0 {
-        v.push(seq(Severity::Note, &format!("Duplicate ACK (#{})", a.dupack)));
+        v.push(Expert::new(Severity::Note, Group::Sequence, format!("Duplicate ACK (#{})", a.dupack), None));
     }
     if f & flag::ZERO_WINDOW_PROBE != 0 {
         v.push(seq(Severity::Note, "TCP Zero Window Probe"));
@@ -518,16 +518,19 @@ fn analysis_experts(a: &Analysis) -> Vec<Expert> {
 /// it says so: that is what Linux leaves for a network card that computes the checksum
 /// (CHECKSUM_PARTIAL), and a capture on the sending host sees it before the card does.
 fn bad_checksum(carried: u16, computed: u16, (src, dst): (IpAddr, IpAddr), proto: u8, len: usize, at: usize) -> Expert {
-    let partial = inet::pseudo_header(src, dst, proto, len).map(|ph| !inet::internet_checksum(&[&ph]));
-    let why = if partial == Some(carried) {
+    let partial = inet::pseudo_header_inline(src, dst, proto, len).map(|ph| !inet::internet_checksum(&[&ph]));
+    let msg = if partial == Some(carried) {
         format!(
-            "0x{carried:04x} is the pseudo-header's sum alone: the checksum was left to the network card and \
-             captured before it was filled in"
+            "Bad checksum [should be 0x{computed:04x}] (0x{carried:04x} is the pseudo-header's sum alone: the \
+             checksum was left to the network card and captured before it was filled in)"
         )
     } else {
-        "outgoing packets captured on the sending host often carry offloaded checksums not yet filled in".to_string()
+        format!(
+            "Bad checksum [should be 0x{computed:04x}] (outgoing packets captured on the sending host often carry \
+             offloaded checksums not yet filled in)"
+        )
     };
-    Expert::new(Severity::Error, Group::Checksum, format!("Bad checksum [should be 0x{computed:04x}] ({why})"), at)
+    Expert::new(Severity::Error, Group::Checksum, msg, at)
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {

@@ -61,7 +61,7 @@ impl ChecksumStatus {
 
 /// The pseudo-header, or an error when the two addresses are of different families or the
 /// length does not fit the pseudo-header's length field.
-fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static str) -> Result<Vec<u8>> {
+fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static str) -> Result<inet::PseudoHeader> {
     if src.is_ipv4() != dst.is_ipv4() {
         return Err(Error::invalid(
             LayerId::Transport,
@@ -74,7 +74,7 @@ fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize, what: &'static
     }
     // RFC 768 / RFC 9293 §3.1: a 16-bit length over IPv4; RFC 8200 §8.1: 32 bits over IPv6.
     let max = if src.is_ipv4() { usize::from(u16::MAX) } else { u32::MAX as usize };
-    inet::pseudo_header(src, dst, proto, len).ok_or_else(|| too_long(what, len, max))
+    inet::pseudo_header_inline(src, dst, proto, len).ok_or_else(|| too_long(what, len, max))
 }
 
 fn too_long(what: &'static str, len: usize, max: usize) -> Error {

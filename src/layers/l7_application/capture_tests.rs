@@ -50,7 +50,7 @@ fn field(cx: &Context, name: &str) -> String {
 }
 
 fn experts(cx: &Context) -> Vec<String> {
-    cx.trace.records.iter().flat_map(|r| &r.expert).map(|e| e.message.clone()).collect()
+    cx.trace.records.iter().flat_map(|r| &r.expert).map(|e| e.message.to_string()).collect()
 }
 
 const QUERY: &str =

@@ -19,7 +19,7 @@ use super::super::reassembly::{Fragment, Key, Outcome, Reassembled, MAX_DATAGRAM
 use super::super::{expired_note, Network};
 use super::none_field;
 use crate::layer::Context;
-use crate::trace::{Expert, Field, Group, Record, Severity, Value};
+use crate::trace::{text_if, Expert, Field, Group, Record, Severity, Value};
 use std::collections::BTreeMap;
 
 /// One fragment received: the frame it came in (if known) and its place in the payload.
@@ -98,6 +98,8 @@ pub(super) fn reassemble(
         Ok(Outcome::Held { received, total }) => {
             net.capture.fragments.add(key, piece);
             let total = total.map_or_else(|| "?".to_string(), |t| t.to_string());
+            // Made even without detail: the dissector reads this note to show the held bytes
+            // as data.
             r.notes.push(format!("fragment held for reassembly ({received} of {total} bytes)"));
             None
         }
@@ -114,7 +116,9 @@ pub(super) fn reassemble(
             let mut pieces = net.capture.fragments.take(&key);
             pieces.push(piece);
             pieces.sort_by_key(|p| p.offset);
-            r.notes.push(format!("reassembled from {} fragments ({} bytes)", done.fragments, done.data.len()));
+            if cx.detail {
+                r.notes.push(format!("reassembled from {} fragments ({} bytes)", done.fragments, done.data.len()));
+            }
             Some((done, pieces))
         }
         Err(p) => {
@@ -126,36 +130,62 @@ pub(super) fn reassemble(
     }
 }
 
+/// The names and labels of one family's reassembly fields.
+struct Names {
+    fam: &'static str,
+    fragment: (&'static str, &'static str),
+    count: &'static str,
+    length: (&'static str, &'static str),
+    data: (&'static str, &'static str),
+}
+
+const V4: Names = Names {
+    fam: "IPv4",
+    fragment: ("ip.fragment", "IPv4 Fragment"),
+    count: "ip.fragment.count",
+    length: ("ip.reassembled.length", "Reassembled IPv4 length"),
+    data: ("ip.reassembled.data", "Reassembled IPv4 data"),
+};
+
+const V6: Names = Names {
+    fam: "IPv6",
+    fragment: ("ipv6.fragment", "IPv6 Fragment"),
+    count: "ipv6.fragment.count",
+    length: ("ipv6.reassembled.length", "Reassembled IPv6 length"),
+    data: ("ipv6.reassembled.data", "Reassembled IPv6 data"),
+};
+
 /// tshark's fields for a reassembled datagram, after the header of the fragment that completed
 /// it. The `ip.fragment` items are left out unless every fragment's frame number is known.
-pub(super) fn fields(v6: bool, data: &[u8], pieces: &[Piece]) -> Vec<Field> {
-    let (p, fam) = if v6 { ("ipv6", "IPv6") } else { ("ip", "IPv4") };
-    let list: Vec<String> = pieces.iter().map(|x| format!("#{}({})", x.frame.unwrap_or(0), x.len)).collect();
-    let heading = format!("{} {fam} Fragments ({} bytes): {}", pieces.len(), data.len(), list.join(", "));
+/// Without `detail`, no renderings ([`Context::detail`]).
+pub(super) fn fields(v6: bool, data: &[u8], pieces: &[Piece], detail: bool) -> Vec<Field> {
+    let n = if v6 { &V6 } else { &V4 };
+    let heading = || {
+        let list: Vec<String> = pieces.iter().map(|x| format!("#{}({})", x.frame.unwrap_or(0), x.len)).collect();
+        format!("{} {} Fragments ({} bytes): {}", pieces.len(), n.fam, data.len(), list.join(", "))
+    };
     let mut f = Vec::with_capacity(pieces.len() + 4);
     f.push(if v6 {
-        none_field("ipv6.fragments", "IPv6 Fragments", heading)
+        none_field("ipv6.fragments", "IPv6 Fragments", text_if(detail, heading))
     } else {
-        Field::new("ip.fragments", "IPv4 Fragments", Value::Bytes(data.to_vec())).shown(heading)
+        Field::new("ip.fragments", "IPv4 Fragments", Value::Bytes(data.to_vec())).shown_if(detail, heading)
     });
     if pieces.iter().all(|x| x.frame.is_some()) {
         for x in pieces {
             let frame = x.frame.unwrap_or(0);
             let end = (x.offset + x.len).saturating_sub(1);
             f.push(
-                Field::uint(format!("{p}.fragment"), format!("{fam} Fragment"), frame as u64)
-                    .shown(format!("Frame: {frame}, payload: {}-{end} ({} bytes)", x.offset, x.len))
+                Field::uint(n.fragment.0, n.fragment.1, frame as u64)
+                    .shown_if(detail, || format!("Frame: {frame}, payload: {}-{end} ({} bytes)", x.offset, x.len))
                     .depth(1),
             );
         }
     }
-    f.push(Field::uint(format!("{p}.fragment.count"), "Fragment count", pieces.len() as u64).depth(1));
+    f.push(Field::uint(n.count, "Fragment count", pieces.len() as u64).depth(1));
+    f.push(Field::uint(n.length.0, n.length.1, data.len() as u64).depth(1));
     f.push(
-        Field::uint(format!("{p}.reassembled.length"), format!("Reassembled {fam} length"), data.len() as u64).depth(1),
-    );
-    f.push(
-        Field::new(format!("{p}.reassembled.data"), format!("Reassembled {fam} data"), Value::Bytes(data.to_vec()))
-            .shown(crate::trace::hex_preview(data, 36))
+        Field::new(n.data.0, n.data.1, Value::Bytes(data.to_vec()))
+            .shown_if(detail, || crate::trace::hex_preview(data, 36))
             .depth(1),
     );
     f

@@ -445,7 +445,7 @@ pub(super) fn decapsulate(
     }
     // RFC 4443 §2.3: the checksum covers the pseudo-header (RFC 8200 §8.1) and the message.
     let carried = be16(&msg, 2);
-    let pseudo = checksum::pseudo_header(src.into(), dst.into(), PROTO_ICMPV6, msg.len()).unwrap_or_default();
+    let pseudo = checksum::pseudo_header_inline(src.into(), dst.into(), PROTO_ICMPV6, msg.len()).unwrap_or_default();
     let ok = checksum::verifies(&pseudo, &msg);
     let computed = || icmpv6_checksum(src, dst, &msg[..HEADER_LEN], &msg[HEADER_LEN..]);
     if cx.detail {

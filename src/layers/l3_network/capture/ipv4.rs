@@ -196,7 +196,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     let frag = Fragment { offset: usize::from(units) * 8, data, more, proto };
     match fragments::reassemble(net, cx, &mut r, FAM, key, frag, MAX_DATAGRAM_LEN - hlen, off) {
         Some((done, pieces)) => {
-            r.fields.extend(fragments::fields(false, &done.data, &pieces));
+            r.fields.extend(fragments::fields(false, &done.data, &pieces, cx.detail));
             // The datagram's bytes come from several frames: no single frame offset holds them.
             meta.offset = off + hlen;
             meta.detached = true;

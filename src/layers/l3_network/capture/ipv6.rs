@@ -98,7 +98,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
             let limit = MAX_PAYLOAD_LEN - (fh.at - HEADER_LEN);
             match fragments::reassemble(net, cx, &mut r, FAM, key, piece, limit, off + fh.at) {
                 Some((done, pieces)) => {
-                    r.fields.extend(fragments::fields(true, &done.data, &pieces));
+                    r.fields.extend(fragments::fields(true, &done.data, &pieces, cx.detail));
                     meta.offset = off + pos;
                     meta.detached = true;
                     meta.ip_proto = Some(done.proto);

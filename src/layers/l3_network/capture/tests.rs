@@ -355,7 +355,7 @@ fn what_a_host_refuses_is_recorded_and_passed_on() {
         let e = &t.records[0].expert[0];
         assert_eq!(
             (e.severity, e.group, e.message.clone()),
-            (Severity::Note, Group::Sequence, format!("\"Time To Live\" only {ttl}"))
+            (Severity::Note, Group::Sequence, format!("\"Time To Live\" only {ttl}").into())
         );
     }
 

@@ -19,7 +19,7 @@ use super::{header_fields, title, ttl_words, DnsApplication, DnsConfig, DnsKind,
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, LayerId, Meta, Pdu, PduName};
 use crate::layers::l4_transport::Piece;
-use crate::trace::{Direction, Expert, Field, Group, Record, Severity, Value};
+use crate::trace::{text_if, Direction, Expert, Field, Group, Record, Severity, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 const L7: LayerId = LayerId::Application;
@@ -145,9 +145,9 @@ fn class_text(class: u16) -> String {
     format!("{name} (0x{class:04x})")
 }
 
-fn type_field(name: &'static str, t: u16) -> Field {
-    let rt = RrType::from_number(t);
-    Field::uint(name, "Type", t).shown(format!("{} ({t})", rt.wireshark_description()))
+fn type_field(name: &'static str, t: u16, detail: bool) -> Field {
+    Field::uint(name, "Type", t)
+        .shown_if(detail, || format!("{} ({t})", RrType::from_number(t).wireshark_description()))
 }
 
 /// EDNS option codes (RFC 6891 §6.1.2), as Wireshark names them.
@@ -177,6 +177,8 @@ fn option_name(code: u16) -> String {
 struct Reader<'a> {
     msg: &'a [u8],
     base: Option<usize>,
+    /// Whether to make human text ([`Context::detail`]): renderings and the Info line.
+    detail: bool,
     fields: Vec<Field>,
     info: Vec<String>,
     /// Names whose compression pointers loop: shown as Wireshark shows them, and said here.
@@ -218,9 +220,11 @@ impl Reader<'_> {
         self.need(p, 4, "question type and class")?;
         let t = be16(self.msg, p).unwrap_or(0);
         let class = be16(self.msg, p + 2).unwrap_or(0);
-        self.fields.push(type_field("dns.qry.type", t));
-        self.fields.push(Field::hex("dns.qry.class", "Class", class, 4).shown(class_text(class)));
-        self.info.push(format!("{} {}", RrType::from_number(t).wireshark_name(), n.text));
+        self.fields.push(type_field("dns.qry.type", t, self.detail));
+        self.fields.push(Field::hex("dns.qry.class", "Class", class, 4).shown_if(self.detail, || class_text(class)));
+        if self.detail {
+            self.info.push(format!("{} {}", RrType::from_number(t).wireshark_name(), n.text));
+        }
         Ok(p + 4)
     }
 
@@ -241,7 +245,7 @@ impl Reader<'_> {
         } else {
             self.fields.push(Field::text("dns.resp.name", "Name", owner.text.clone()));
         }
-        self.fields.push(type_field("dns.resp.type", t));
+        self.fields.push(type_field("dns.resp.type", t, self.detail));
         let class = be16(self.msg, p + 2).unwrap_or(0);
         let ttl = be32(self.msg, p + 4).unwrap_or(0);
         let rdlen = usize::from(be16(self.msg, p + 8).unwrap_or(0));
@@ -269,15 +273,20 @@ impl Reader<'_> {
             self.options(start, start + rdlen)?;
             return Ok(start + rdlen);
         }
+        let detail = self.detail;
         self.fields.extend([
-            Field::hex("dns.resp.class", "Class", class, 4).shown(class_text(class)),
-            Field::uint("dns.resp.ttl", "Time to live", ttl).shown(format!("{ttl} ({})", ttl_words(ttl))),
+            Field::hex("dns.resp.class", "Class", class, 4).shown_if(detail, || class_text(class)),
+            Field::uint("dns.resp.ttl", "Time to live", ttl).shown_if(detail, || format!("{ttl} ({})", ttl_words(ttl))),
             Field::uint("dns.resp.len", "Data length", rdlen as u64),
         ]);
-        self.need(start, rdlen, &format!("{name} record data (RDLENGTH {rdlen})"))?;
+        if self.msg.len() < start + rdlen {
+            self.need(start, rdlen, &format!("{name} record data (RDLENGTH {rdlen})"))?;
+        }
         let data = self.msg.get(start..start + rdlen).unwrap_or(&[]);
         let shown = self.rdata(t, start, data)?;
-        self.info.push(if shown.is_empty() { name } else { format!("{name} {shown}") });
+        if detail {
+            self.info.push(if shown.is_empty() { name } else { format!("{name} {shown}") });
+        }
         Ok(start + rdlen)
     }
 
@@ -293,12 +302,12 @@ impl Reader<'_> {
             (1, 4) => {
                 let a = Ipv4Addr::new(data[0], data[1], data[2], data[3]);
                 self.fields.push(Field::new("dns.a", "Address", Value::Ipv4(a)));
-                a.to_string()
+                text_if(self.detail, || a.to_string())
             }
             (28, 16) => {
                 let a = <[u8; 16]>::try_from(data).map(Ipv6Addr::from).unwrap_or(Ipv6Addr::UNSPECIFIED);
                 self.fields.push(Field::new("dns.aaaa", "AAAA Address", Value::Ipv6(a)));
-                a.to_string()
+                text_if(self.detail, || a.to_string())
             }
             (5, _) => name_at(self, "dns.cname", "CNAME", start)?,
             (2, _) => name_at(self, "dns.ns", "Name Server", start)?,
@@ -401,10 +410,10 @@ impl Reader<'_> {
 /// where it starts in the frame (`None` when it was put together from several segments), and
 /// `tcp_length` its two-byte length prefix over TCP. A fault stops the reading with an expert
 /// item; the fields read before it stay.
-pub fn message_record(msg: &[u8], base: Option<usize>, tcp_length: Option<u16>) -> Record {
+pub fn message_record(msg: &[u8], base: Option<usize>, tcp_length: Option<u16>, detail: bool) -> Record {
     let mut r = Record::new(L7, Direction::Up, "dns", "Domain Name System", PduName::Data);
     let prefix = usize::from(tcp_length.is_some()) * 2;
-    let mut reader = Reader { msg, base, fields: Vec::new(), info: Vec::new(), expert: Vec::new() };
+    let mut reader = Reader { msg, base, detail, fields: Vec::new(), info: Vec::new(), expert: Vec::new() };
     if let Some(n) = tcp_length {
         reader.fields.push(Field::uint("dns.length", "Length", n));
     }
@@ -419,11 +428,11 @@ pub fn message_record(msg: &[u8], base: Option<usize>, tcp_length: Option<u16>) 
         }
     };
     let response = h.flags & flags::QR != 0;
-    r.title = title(response).to_string();
+    r.title = text_if(detail, || title(response).to_string());
     r.header = prefix..prefix + HEADER_LEN;
     r.overhead = prefix + HEADER_LEN;
     r.payload_len = msg.len() - HEADER_LEN;
-    reader.fields.extend(header_fields(&h));
+    reader.fields.extend(header_fields(&h, detail));
     let mut p = HEADER_LEN;
     let outcome = (|| -> Result<usize> {
         for _ in 0..h.qdcount {
@@ -435,7 +444,9 @@ pub fn message_record(msg: &[u8], base: Option<usize>, tcp_length: Option<u16>) 
         Ok(p)
     })();
     let rcode = h.flags & flags::RCODE;
-    let mut summary = if response {
+    let mut summary = if !detail {
+        String::new()
+    } else if response {
         let mut s = format!("Standard query response 0x{:04x}", h.id);
         if rcode != 0 {
             s.push_str(&format!(" {}", super::message::rcode_name(rcode)));
@@ -487,7 +498,7 @@ impl TcpFramer {
 
     /// Take a piece of the stream (whose first byte is at `base` in the frame, when it sits in
     /// one) and return the record of every message it completes.
-    pub fn feed(&mut self, piece: &[u8], base: Option<usize>) -> Vec<Record> {
+    pub fn feed(&mut self, piece: &[u8], base: Option<usize>, detail: bool) -> Vec<Record> {
         let held_before = self.buf.len();
         self.buf.extend_from_slice(piece);
         let mut out = Vec::new();
@@ -499,7 +510,7 @@ impl TcpFramer {
             };
             // The message sits in this frame when none of it was held from an earlier piece.
             let at = base.filter(|_| used >= held_before).map(|b| b + used - held_before + 2);
-            let mut r = message_record(msg, at, Some(n));
+            let mut r = message_record(msg, at, Some(n), detail);
             if used < held_before {
                 r.notes.push("reassembled from several TCP segments".into());
             }
@@ -532,7 +543,7 @@ impl DnsApplication {
             if bytes.is_empty() {
                 return None;
             }
-            cx.trace.push(message_record(&bytes, base, None));
+            cx.trace.push(message_record(&bytes, base, None, cx.detail));
             return Some(Pdu { data: Data::Bytes(bytes), meta });
         }
         let framer = self.observer.get_or_insert_with(TcpFramer::default);
@@ -552,7 +563,7 @@ impl DnsApplication {
                 cx.trace.push(r);
             }
         }
-        let records = framer.feed(&bytes, base);
+        let records = framer.feed(&bytes, base, cx.detail);
         let any = !records.is_empty();
         cx.trace.records.extend(records);
         any.then_some(Pdu { data: Data::Bytes(bytes), meta })

@@ -340,33 +340,41 @@ fn summary(m: &Message) -> String {
     s
 }
 
-fn flag_text(set: bool, yes: &str, no: &str) -> String {
-    (if set { yes } else { no }).to_string()
+fn flag_text(set: bool, yes: &'static str, no: &'static str) -> &'static str {
+    if set {
+        yes
+    } else {
+        no
+    }
 }
 
 /// The header fields (RFC 1035 §4.1.1) under tshark 4.0's names, in wire order. A query shows
-/// no AA, RA, AD or RCODE, as tshark does.
-pub(crate) fn header_fields(h: &Header) -> Vec<Field> {
+/// no AA, RA, AD or RCODE, as tshark does. Without `detail`, the renderings that would need
+/// text made are left out ([`Context::detail`](crate::layer::Context::detail)).
+pub(crate) fn header_fields(h: &Header, detail: bool) -> Vec<Field> {
     let f = h.flags;
     let response = f & flags::QR != 0;
     let opcode = (f & flags::OPCODE) >> 11;
     let rcode = f & flags::RCODE;
-    let kind = if response {
-        format!("Standard query response, {}", message::rcode_name(rcode))
-    } else {
-        "Standard query".into()
+    let kind = || {
+        if response {
+            format!("Standard query response, {}", message::rcode_name(rcode))
+        } else {
+            "Standard query".into()
+        }
     };
     let bit = |b: u16| f & b != 0;
-    let mut v = vec![
+    let mut v = Vec::with_capacity(16);
+    v.extend([
         Field::hex("dns.id", "Transaction ID", h.id, 4),
-        Field::hex("dns.flags", "Flags", f, 4).shown(format!("0x{f:04x} {kind}")),
+        Field::hex("dns.flags", "Flags", f, 4).shown_if(detail, || format!("0x{f:04x} {}", kind())),
         Field::flag("dns.flags.response", "Response", response)
             .shown(flag_text(response, "Message is a response", "Message is a query"))
             .depth(1),
         Field::uint("dns.flags.opcode", "Opcode", opcode)
-            .shown(if opcode == 0 { "Standard query (0)".into() } else { format!("Unknown ({opcode})") })
+            .shown_if(detail, || if opcode == 0 { "Standard query (0)".into() } else { format!("Unknown ({opcode})") })
             .depth(1),
-    ];
+    ]);
     if response {
         v.push(
             Field::flag("dns.flags.authoritative", "Authoritative", bit(flags::AA))
@@ -401,7 +409,7 @@ pub(crate) fn header_fields(h: &Header) -> Vec<Field> {
     }
     v.push(
         Field::flag("dns.flags.z", "Z", bit(flags::Z))
-            .shown(format!("reserved ({})", u8::from(bit(flags::Z))))
+            .shown(if bit(flags::Z) { "reserved (1)" } else { "reserved (0)" })
             .depth(1),
     );
     if !response && bit(flags::AD) {
@@ -427,7 +435,7 @@ pub(crate) fn header_fields(h: &Header) -> Vec<Field> {
     if response {
         v.push(
             Field::uint("dns.flags.rcode", "Reply code", rcode)
-                .shown(format!("{} ({rcode})", message::rcode_name(rcode)))
+                .shown_if(detail, || format!("{} ({rcode})", message::rcode_name(rcode)))
                 .depth(1),
         );
     }
@@ -491,7 +499,7 @@ fn record(direction: Direction, bytes: &[u8], p: &Parsed) -> Record {
     r.header = 0..HEADER_LEN;
     r.payload_len = bytes.len() - HEADER_LEN;
     r.overhead = HEADER_LEN;
-    r.fields = header_fields(&p.header);
+    r.fields = header_fields(&p.header, true);
     r.fields.extend(question_fields(&m.question));
     for (a, &rdlength) in m.answers.iter().zip(&p.rdlengths) {
         r.fields.extend(answer_fields(a, rdlength));
@@ -629,7 +637,7 @@ fn failed(bytes: &[u8], e: &Error) -> Record {
         r.header = 0..HEADER_LEN;
         r.payload_len = bytes.len() - HEADER_LEN;
         r.overhead = HEADER_LEN;
-        r.fields = header_fields(&h);
+        r.fields = header_fields(&h, true);
     } else {
         r.payload_len = bytes.len();
     }
