@@ -238,16 +238,17 @@ pub struct Columns {
 #[derive(Debug, Clone, Copy)]
 struct Literal {
     addr: usize,
-    len: usize,
+    len: u32,
     target: u32,
 }
 
 impl Literal {
     const NONE: u32 = u32::MAX;
-    /// An empty slot: no string has this address and length (the length is no `str`'s).
-    const EMPTY: Literal = Literal { addr: 0, len: usize::MAX, target: Literal::NONE };
-    /// Slots in the cache (a power of two): a capture's records use a few hundred names.
-    const SLOTS: usize = 1024;
+    /// An empty slot: no name has this length (names that long are not cached).
+    const EMPTY: Literal = Literal { addr: 0, len: u32::MAX, target: Literal::NONE };
+    /// Slots in the cache (a power of two): the program has a few hundred name literals, and
+    /// two that share a slot would evict each other on every frame.
+    const SLOTS: usize = 4096;
 }
 
 impl Columns {
@@ -283,14 +284,15 @@ impl Columns {
             Cow::Owned(s) => return self.index.get(s.as_str()).copied().unwrap_or(Literal::NONE),
         };
         let addr = s.as_ptr() as usize;
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
         // Fibonacci hashing of the address picks the slot.
         let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> 20) & (Literal::SLOTS - 1);
-        if let Some(l) = self.literals.get(slot).filter(|l| l.addr == addr && l.len == s.len()) {
+        if let Some(l) = self.literals.get(slot).filter(|l| l.addr == addr && l.len == len) {
             return l.target;
         }
         let target = self.index.get(s).copied().unwrap_or(Literal::NONE);
-        if let Some(l) = self.literals.get_mut(slot) {
-            *l = Literal { addr, len: s.len(), target };
+        if let Some(l) = self.literals.get_mut(slot).filter(|_| len != u32::MAX) {
+            *l = Literal { addr, len, target };
         }
         target
     }

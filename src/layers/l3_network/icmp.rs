@@ -315,7 +315,7 @@ pub(super) fn decapsulate(
     } else {
         Default::default()
     };
-    let (ok, computed) = (checksum::verifies(&pseudo, &msg), checksum::compute(&pseudo, &msg, 2));
+    let (computed, ok) = checksum::compute_and_verify(&pseudo, &msg, 2);
     let mut r = record(Direction::Up, v6, &msg, ttl, true);
     // Like the IP record's, the range counts from the start of the packet L3 received.
     r.header = ip_hlen..ip_hlen + r.header.end;
