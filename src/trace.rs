@@ -92,22 +92,33 @@ impl Value {
     /// Write the value as `tshark -T fields` prints it (its `Display`) to any text sink, without
     /// `core::fmt` for the common kinds (see `crate::digits`).
     pub fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        self.write_sink(&mut crate::digits::Fmt(w))
+    }
+
+    /// As [`Value::write_to`], to bytes (the `-T fields` line), which take digits without a
+    /// UTF-8 check.
+    pub fn write_bytes(&self, out: &mut Vec<u8>) {
+        // Writing to a Vec does not fail.
+        let _ = self.write_sink(out);
+    }
+
+    fn write_sink<S: crate::digits::Sink + ?Sized>(&self, w: &mut S) -> fmt::Result {
         use crate::digits;
         match self {
             Value::Uint(v) => digits::dec(w, *v),
             Value::Hex { value, digits } => digits::hex(w, *value, *digits),
-            Value::Bool(b) => w.write_str(if *b { "1" } else { "0" }),
+            Value::Bool(b) => w.ascii(if *b { b"1" } else { b"0" }),
             Value::Mac(m) => digits::mac(w, &m.0),
             Value::Ipv4(a) => digits::ipv4(w, *a),
-            Value::Ipv6(a) => write!(w, "{a}"),
+            Value::Ipv6(a) => w.args(format_args!("{a}")),
             Value::Bytes(b) => digits::hex_bytes(w, b),
-            Value::Text(t) => w.write_str(t),
+            Value::Text(t) => w.text(t),
             Value::Seconds { ns, negative } => {
                 if *negative {
-                    w.write_char('-')?;
+                    w.ascii(b"-")?;
                 }
                 digits::dec(w, ns / 1_000_000_000)?;
-                w.write_char('.')?;
+                w.ascii(b".")?;
                 digits::dec_padded(w, ns % 1_000_000_000, 9)
             }
         }

@@ -426,7 +426,9 @@ impl TcpSegment {
         // on the send path, and are listed as built.
         let wire_options = wire.options().unwrap_or_else(|_| self.options.clone());
         let fl = self.flags;
-        let mut f = Vec::with_capacity(32);
+        // The fixed header's 24 fields, each option's (at most 6 but for SACK blocks), and room for
+        // what capture mode inserts (tcp.stream, tcp.nxtseq, an unset ACK's tcp.ack).
+        let mut f = Vec::with_capacity(28 + 6 * wire_options.len());
         f.push(Field::uint("tcp.srcport", "Source Port", self.src_port));
         f.push(Field::uint("tcp.dstport", "Destination Port", self.dst_port));
         if let Some(r) = relative {
