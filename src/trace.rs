@@ -140,6 +140,7 @@ pub type Name = Cow<'static, str>;
 
 /// Human text (a title, a summary, a note, a field's rendering) made by `f` only when `detail`
 /// asks for it, else empty: see [`Context::detail`](crate::layer::Context::detail).
+#[inline]
 pub fn text_if(detail: bool, f: impl FnOnce() -> String) -> String {
     if detail {
         f()
@@ -181,6 +182,7 @@ impl Serialize for Field {
 
 impl Field {
     /// A field whose human rendering is its value.
+    #[inline]
     pub fn new(name: impl Into<Name>, label: impl Into<Name>, value: Value) -> Self {
         Field { name: name.into(), label: label.into(), value, shown: Name::Borrowed(""), depth: 0 }
     }
@@ -200,26 +202,31 @@ impl Field {
     }
 
     /// A decimal integer field.
+    #[inline]
     pub fn uint(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<u64>) -> Self {
         Field::new(name, label, Value::Uint(v.into()))
     }
 
     /// A hex field of `digits` digits.
+    #[inline]
     pub fn hex(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<u64>, digits: u8) -> Self {
         Field::new(name, label, Value::Hex { value: v.into(), digits })
     }
 
     /// A flag field.
+    #[inline]
     pub fn flag(name: impl Into<Name>, label: impl Into<Name>, v: bool) -> Self {
         Field::new(name, label, Value::Bool(v))
     }
 
     /// A text field.
+    #[inline]
     pub fn text(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<String>) -> Self {
         Field::new(name, label, Value::Text(v.into()))
     }
 
     /// Replace the human rendering.
+    #[inline]
     pub fn shown(mut self, shown: impl Into<Name>) -> Self {
         self.shown = shown.into();
         self
@@ -227,6 +234,7 @@ impl Field {
 
     /// Replace the human rendering with what `f` makes, when the record is in detail (else
     /// `f` is not run): see [`Context::detail`](crate::layer::Context::detail).
+    #[inline]
     pub fn shown_if<S: Into<Name>>(mut self, detail: bool, f: impl FnOnce() -> S) -> Self {
         if detail {
             self.shown = f().into();
@@ -235,6 +243,7 @@ impl Field {
     }
 
     /// Nest under the previous field.
+    #[inline]
     pub fn depth(mut self, depth: u8) -> Self {
         self.depth = depth;
         self

@@ -542,11 +542,6 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Insert `f` just after the first field named `after` (at the end when there is none).
-fn insert_after(r: &mut Record, after: &str, f: Field) {
-    let at = r.fields.iter().position(|x| x.name == after).map_or(r.fields.len(), |i| i + 1);
-    r.fields.insert(at, f);
-}
-
 fn stream_field(name: &'static str, stream: u32) -> Field {
     Field::uint(name, "Stream index", stream)
 }
@@ -718,22 +713,23 @@ impl Transport {
         }
         let rel = self.relative();
         let detail = cx.detail;
-        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail);
-        if let Some(s) = meta.stream {
-            insert_after(&mut r, "tcp.dstport", stream_field("tcp.stream", s));
-        }
         let next = seg.seq.wrapping_add(seg.seg_len()).wrapping_sub(rel.seq);
-        insert_after(
-            &mut r,
-            "tcp.seq_raw",
-            Field::uint("tcp.nxtseq", "Next Sequence Number", next)
-                .shown_if(detail, || format!("{next}    (relative sequence number)")),
-        );
-        if !ackf {
-            // Without ACK, tshark shows the field as it is, not relative.
-            let at = r.fields.iter().position(|x| x.name == "tcp.ack_raw").unwrap_or(r.fields.len());
-            r.fields.insert(at, Field::uint("tcp.ack", "Acknowledgment Number", seg.ack));
-        }
+        // tshark's order: tcp.stream after the ports; tcp.nxtseq after the sequence numbers and,
+        // without ACK, tcp.ack as it is (not relative) before tcp.ack_raw.
+        let mut more = |after: &'static str, f: &mut Vec<Field>| match after {
+            "tcp.dstport" => f.extend(meta.stream.map(|s| stream_field("tcp.stream", s))),
+            "tcp.seq_raw" => {
+                f.push(
+                    Field::uint("tcp.nxtseq", "Next Sequence Number", next)
+                        .shown_if(detail, || format!("{next}    (relative sequence number)")),
+                );
+                if !ackf {
+                    f.push(Field::uint("tcp.ack", "Acknowledgment Number", seg.ack));
+                }
+            }
+            _ => {}
+        };
+        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail, &mut more);
         r.checks.push(Check::new(
             "tcp.checksum.status",
             "Checksum",

@@ -418,6 +418,18 @@ impl TcpSegment {
     /// `tcp.ack` before the raw ones. Without `detail`, no renderings
     /// ([`Context::detail`](crate::layer::Context::detail)).
     pub fn fields(&self, wire: &TcpView<'_>, relative: Option<RelativeTo>, detail: bool) -> Vec<Field> {
+        self.fields_with(wire, relative, detail, &mut |_, _| {})
+    }
+
+    /// [`TcpSegment::fields`], with `more` called after `tcp.dstport` and after `tcp.seq_raw`
+    /// (with the field's name) to add fields there: capture mode's `tcp.stream`, `tcp.nxtseq`.
+    pub fn fields_with(
+        &self,
+        wire: &TcpView<'_>,
+        relative: Option<RelativeTo>,
+        detail: bool,
+        more: &mut dyn FnMut(&'static str, &mut Vec<Field>),
+    ) -> Vec<Field> {
         let hlen = wire.header_len();
         let checksum = wire.checksum();
         let opt_bytes = wire.options_bytes();
@@ -431,6 +443,7 @@ impl TcpSegment {
         let mut f = Vec::with_capacity(28 + 6 * wire_options.len());
         f.push(Field::uint("tcp.srcport", "Source Port", self.src_port));
         f.push(Field::uint("tcp.dstport", "Destination Port", self.dst_port));
+        more("tcp.dstport", &mut f);
         if let Some(r) = relative {
             let seq = self.seq.wrapping_sub(r.seq);
             f.push(
@@ -439,6 +452,7 @@ impl TcpSegment {
             );
         }
         f.push(Field::uint("tcp.seq_raw", "Sequence Number (raw)", self.seq));
+        more("tcp.seq_raw", &mut f);
         if let (Some(r), true) = (relative, fl.contains(TcpFlags::ACK)) {
             let ack = self.ack.wrapping_sub(r.ack);
             f.push(
