@@ -234,7 +234,7 @@ pub struct Columns {
     /// Per target, the frame's fields of that name, in order, as (record, field) indices.
     found: Vec<Vec<(usize, usize)>>,
     /// Names met as string literals, by address: see [`Columns::target`].
-    literals: Vec<Literal>,
+    literals: Box<[Literal; Literal::SLOTS]>,
 }
 
 /// One slot of the literal-name cache: a literal's address and length, and its entry in
@@ -264,7 +264,12 @@ impl Columns {
             let next = u32::try_from(index.len()).unwrap_or(Literal::NONE);
             columns.push(*index.entry(n.clone()).or_insert(next));
         }
-        Columns { found: vec![Vec::new(); index.len()], index, columns, literals: vec![Literal::EMPTY; Literal::SLOTS] }
+        Columns {
+            found: vec![Vec::new(); index.len()],
+            index,
+            columns,
+            literals: Box::new([Literal::EMPTY; Literal::SLOTS]),
+        }
     }
 
     /// The entry in `targets` for a field name, or [`Literal::NONE`]. Almost every name is a
@@ -280,11 +285,13 @@ impl Columns {
         let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
         // Fibonacci hashing of the address picks the slot.
         let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> 20) & (Literal::SLOTS - 1);
-        if let Some(l) = self.literals.get(slot).filter(|l| l.addr == addr && l.len == len) {
+        // The mask keeps the slot inside the table.
+        let l = &mut self.literals[slot];
+        if l.addr == addr && l.len == len {
             return l.target;
         }
         let target = self.index.get(s).copied().unwrap_or(Literal::NONE);
-        if let Some(l) = self.literals.get_mut(slot).filter(|_| len != u32::MAX) {
+        if len != u32::MAX {
             *l = Literal { addr, len, target };
         }
         target

@@ -53,7 +53,7 @@ use crate::layer::{Context, Data, Layer, LayerId, Meta, Pdu, PduName};
 use crate::layers::checksum as inet;
 use crate::trace::{Check, Direction, Expert, Field, Group, Record, Severity};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// The receive window an observer uses: half the sequence space, the most that modular
@@ -222,7 +222,7 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
 
 /// A conversation: the protocol and its two endpoints, the lower one first, so that both
 /// directions find the same conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvKey {
     /// The IP protocol (6 TCP, 17 UDP).
     pub proto: u8,
@@ -230,6 +230,27 @@ pub struct ConvKey {
     pub lo: (IpAddr, u16),
     /// The higher (address, port).
     pub hi: (IpAddr, u16),
+}
+
+impl Hash for ConvKey {
+    /// The key's fields as one run of bytes, hashed in one call: the table's hasher is keyed
+    /// SipHash (the endpoints come from the capture), whose cost is mostly per call.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut b = [0u8; 1 + 2 * (1 + 16 + 2)];
+        b[0] = self.proto;
+        let mut n = 1;
+        for (ip, port) in [self.lo, self.hi] {
+            let (family, addr) = match ip {
+                IpAddr::V4(a) => (4, a.to_ipv6_mapped().octets()),
+                IpAddr::V6(a) => (6, a.octets()),
+            };
+            b[n] = family;
+            b[n + 1..n + 17].copy_from_slice(&addr);
+            b[n + 17..n + 19].copy_from_slice(&port.to_be_bytes());
+            n += 19;
+        }
+        state.write(&b);
+    }
 }
 
 impl ConvKey {
