@@ -540,17 +540,22 @@ fn analysis_experts(a: &Analysis) -> Vec<Expert> {
 /// (CHECKSUM_PARTIAL), and a capture on the sending host sees it before the card does.
 fn bad_checksum(carried: u16, computed: u16, (src, dst): (IpAddr, IpAddr), proto: u8, len: usize, at: usize) -> Expert {
     let partial = inet::pseudo_header_inline(src, dst, proto, len).map(|ph| !inet::internet_checksum(&[&ph]));
-    let msg = if partial == Some(carried) {
-        format!(
-            "Bad checksum [should be 0x{computed:04x}] (0x{carried:04x} is the pseudo-header's sum alone: the \
-             checksum was left to the network card and captured before it was filled in)"
-        )
+    // Built piece by piece: a capture on the sending host has this on most of its segments.
+    let mut msg = String::with_capacity(160);
+    msg.push_str("Bad checksum [should be ");
+    let _ = crate::digits::hex(&mut crate::digits::Fmt(&mut msg), u64::from(computed), 4);
+    if partial == Some(carried) {
+        msg.push_str("] (");
+        let _ = crate::digits::hex(&mut crate::digits::Fmt(&mut msg), u64::from(carried), 4);
+        msg.push_str(
+            " is the pseudo-header's sum alone: the checksum was left to the network card and captured before it \
+             was filled in)",
+        );
     } else {
-        format!(
-            "Bad checksum [should be 0x{computed:04x}] (outgoing packets captured on the sending host often carry \
-             offloaded checksums not yet filled in)"
-        )
-    };
+        msg.push_str(
+            "] (outgoing packets captured on the sending host often carry offloaded checksums not yet filled in)",
+        );
+    }
     Expert::new(Severity::Error, Group::Checksum, msg, at)
 }
 
