@@ -755,7 +755,8 @@ impl Transport {
             }
             _ => {}
         };
-        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail, &mut more);
+        // The options were read from this header just above (parse_prefix).
+        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail, true, &mut more);
         r.checks.push(Check::new(
             "tcp.checksum.status",
             "Checksum",
