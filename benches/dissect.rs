@@ -71,6 +71,7 @@ fn dissect_all(pcap: &[u8], fields: &[String]) -> u64 {
     while let Some(Ok(f)) = reader.next_frame() {
         let x = d.dissect(&f);
         out.frame(&x).expect("sink");
+        d.recycle(x);
     }
     let n = out.written();
     let _ = out.finish(&d.finish());

@@ -8,8 +8,53 @@ use std::net::Ipv4Addr;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Where text goes: any `fmt::Write` (a `String`, a `Formatter`) through [`Fmt`], or raw bytes
+/// (`Vec<u8>`, the `-T fields` line), which take the digits without a UTF-8 check.
+pub trait Sink {
+    /// ASCII bytes (digits and punctuation).
+    fn ascii(&mut self, b: &[u8]) -> fmt::Result;
+    /// Text.
+    fn text(&mut self, s: &str) -> fmt::Result;
+    /// What `core::fmt` writes, for the rare kinds written no other way.
+    fn args(&mut self, a: fmt::Arguments<'_>) -> fmt::Result;
+}
+
+impl Sink for Vec<u8> {
+    fn ascii(&mut self, b: &[u8]) -> fmt::Result {
+        self.extend_from_slice(b);
+        Ok(())
+    }
+
+    fn text(&mut self, s: &str) -> fmt::Result {
+        self.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+
+    fn args(&mut self, a: fmt::Arguments<'_>) -> fmt::Result {
+        std::io::Write::write_fmt(self, a).map_err(|_| fmt::Error)
+    }
+}
+
+/// A [`Sink`] over a `fmt::Write`.
+pub struct Fmt<'a, W: ?Sized>(pub &'a mut W);
+
+impl<W: Write + ?Sized> Sink for Fmt<'_, W> {
+    fn ascii(&mut self, b: &[u8]) -> fmt::Result {
+        // The callers pass ASCII only, which is UTF-8.
+        self.0.write_str(std::str::from_utf8(b).unwrap_or_default())
+    }
+
+    fn text(&mut self, s: &str) -> fmt::Result {
+        self.0.write_str(s)
+    }
+
+    fn args(&mut self, a: fmt::Arguments<'_>) -> fmt::Result {
+        self.0.write_fmt(a)
+    }
+}
+
 /// `v` in decimal, as `{v}` writes it.
-pub fn dec<W: Write + ?Sized>(w: &mut W, v: u64) -> fmt::Result {
+pub fn dec<S: Sink + ?Sized>(w: &mut S, v: u64) -> fmt::Result {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut v = v;
@@ -22,11 +67,11 @@ pub fn dec<W: Write + ?Sized>(w: &mut W, v: u64) -> fmt::Result {
             break;
         }
     }
-    w.write_str(ascii(&buf[i..]))
+    w.ascii(&buf[i..])
 }
 
 /// `v` in decimal with at least `width` digits, zero-padded, as `{v:0width$}` writes it.
-pub fn dec_padded<W: Write + ?Sized>(w: &mut W, v: u64, width: usize) -> fmt::Result {
+pub fn dec_padded<S: Sink + ?Sized>(w: &mut S, v: u64, width: usize) -> fmt::Result {
     let mut n = 1;
     let mut rest = v / 10;
     while rest > 0 {
@@ -34,14 +79,14 @@ pub fn dec_padded<W: Write + ?Sized>(w: &mut W, v: u64, width: usize) -> fmt::Re
         rest /= 10;
     }
     for _ in n..width {
-        w.write_char('0')?;
+        w.ascii(b"0")?;
     }
     dec(w, v)
 }
 
 /// `0x` and `v` in lower-case hex, zero-padded to at least `digits` digits, as
 /// `0x{v:0digits$x}` writes it.
-pub fn hex<W: Write + ?Sized>(w: &mut W, v: u64, digits: u8) -> fmt::Result {
+pub fn hex<S: Sink + ?Sized>(w: &mut S, v: u64, digits: u8) -> fmt::Result {
     let mut buf = [b'0'; 2 + 16];
     let mut i = buf.len();
     let mut v = v;
@@ -60,28 +105,28 @@ pub fn hex<W: Write + ?Sized>(w: &mut W, v: u64, digits: u8) -> fmt::Result {
     buf[i] = b'0';
     buf[i + 1] = b'x';
     if pad == 0 {
-        return w.write_str(ascii(&buf[i..]));
+        return w.ascii(&buf[i..]);
     }
     // More than 16 digits asked for: `0x`, the extra zeros, then the 16 digits.
-    w.write_str("0x")?;
+    w.ascii(b"0x")?;
     for _ in 0..pad {
-        w.write_char('0')?;
+        w.ascii(b"0")?;
     }
-    w.write_str(ascii(&buf[i + 2..]))
+    w.ascii(&buf[i + 2..])
 }
 
 /// A MAC address as `MacAddr`'s `Display` writes it: `aa:bb:cc:dd:ee:ff`.
-pub fn mac<W: Write + ?Sized>(w: &mut W, m: &[u8; 6]) -> fmt::Result {
+pub fn mac<S: Sink + ?Sized>(w: &mut S, m: &[u8; 6]) -> fmt::Result {
     let mut buf = [b':'; 17];
     for (k, b) in m.iter().enumerate() {
         buf[3 * k] = HEX[usize::from(b >> 4)];
         buf[3 * k + 1] = HEX[usize::from(b & 0xf)];
     }
-    w.write_str(ascii(&buf))
+    w.ascii(&buf)
 }
 
 /// An IPv4 address as `Ipv4Addr`'s `Display` writes it: `192.0.2.1`.
-pub fn ipv4<W: Write + ?Sized>(w: &mut W, a: Ipv4Addr) -> fmt::Result {
+pub fn ipv4<S: Sink + ?Sized>(w: &mut S, a: Ipv4Addr) -> fmt::Result {
     let mut buf = [0u8; 15];
     let mut n = 0;
     for (k, o) in a.octets().into_iter().enumerate() {
@@ -100,25 +145,20 @@ pub fn ipv4<W: Write + ?Sized>(w: &mut W, a: Ipv4Addr) -> fmt::Result {
         buf[n] = b'0' + o % 10;
         n += 1;
     }
-    w.write_str(ascii(&buf[..n]))
+    w.ascii(&buf[..n])
 }
 
 /// Bytes as lower-case hex, two digits each, no separators.
-pub fn hex_bytes<W: Write + ?Sized>(w: &mut W, bytes: &[u8]) -> fmt::Result {
+pub fn hex_bytes<S: Sink + ?Sized>(w: &mut S, bytes: &[u8]) -> fmt::Result {
     let mut buf = [0u8; 64];
     for chunk in bytes.chunks(buf.len() / 2) {
         for (k, b) in chunk.iter().enumerate() {
             buf[2 * k] = HEX[usize::from(b >> 4)];
             buf[2 * k + 1] = HEX[usize::from(b & 0xf)];
         }
-        w.write_str(ascii(&buf[..2 * chunk.len()]))?;
+        w.ascii(&buf[..2 * chunk.len()])?;
     }
     Ok(())
-}
-
-/// The buffers above hold ASCII digits and punctuation only.
-fn ascii(b: &[u8]) -> &str {
-    std::str::from_utf8(b).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -126,9 +166,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn run(f: impl FnOnce(&mut String) -> fmt::Result) -> String {
+    /// What `f` writes, through a `String` and through a `Vec<u8>`: the same text.
+    fn run(f: impl Fn(&mut dyn Sink) -> fmt::Result) -> String {
         let mut s = String::new();
-        f(&mut s).expect("writing to a String");
+        f(&mut Fmt(&mut s)).expect("writing to a String");
+        let mut v = Vec::new();
+        f(&mut v).expect("writing to a Vec");
+        assert_eq!(v, s.as_bytes());
         s
     }
 

@@ -211,6 +211,18 @@ impl Pdu {
     }
 }
 
+/// The bytes `range` of `bytes`, kept in the same allocation (those before it moved down, those
+/// after it dropped); empty when `range` is not inside `bytes`. Going up, a layer passes its
+/// payload on this way rather than copying it into a new buffer.
+pub fn keep_range(mut bytes: Vec<u8>, range: std::ops::Range<usize>) -> Vec<u8> {
+    if range.start > range.end || range.end > bytes.len() {
+        return Vec::new();
+    }
+    bytes.truncate(range.end);
+    bytes.drain(..range.start);
+    bytes
+}
+
 /// The context of one call: the simulated time and the trace being recorded.
 #[derive(Debug, Clone)]
 pub struct Context {

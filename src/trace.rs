@@ -92,22 +92,33 @@ impl Value {
     /// Write the value as `tshark -T fields` prints it (its `Display`) to any text sink, without
     /// `core::fmt` for the common kinds (see `crate::digits`).
     pub fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        self.write_sink(&mut crate::digits::Fmt(w))
+    }
+
+    /// As [`Value::write_to`], to bytes (the `-T fields` line), which take digits without a
+    /// UTF-8 check.
+    pub fn write_bytes(&self, out: &mut Vec<u8>) {
+        // Writing to a Vec does not fail.
+        let _ = self.write_sink(out);
+    }
+
+    fn write_sink<S: crate::digits::Sink + ?Sized>(&self, w: &mut S) -> fmt::Result {
         use crate::digits;
         match self {
             Value::Uint(v) => digits::dec(w, *v),
             Value::Hex { value, digits } => digits::hex(w, *value, *digits),
-            Value::Bool(b) => w.write_str(if *b { "1" } else { "0" }),
+            Value::Bool(b) => w.ascii(if *b { b"1" } else { b"0" }),
             Value::Mac(m) => digits::mac(w, &m.0),
             Value::Ipv4(a) => digits::ipv4(w, *a),
-            Value::Ipv6(a) => write!(w, "{a}"),
+            Value::Ipv6(a) => w.args(format_args!("{a}")),
             Value::Bytes(b) => digits::hex_bytes(w, b),
-            Value::Text(t) => w.write_str(t),
+            Value::Text(t) => w.text(t),
             Value::Seconds { ns, negative } => {
                 if *negative {
-                    w.write_char('-')?;
+                    w.ascii(b"-")?;
                 }
                 digits::dec(w, ns / 1_000_000_000)?;
-                w.write_char('.')?;
+                w.ascii(b".")?;
                 digits::dec_padded(w, ns % 1_000_000_000, 9)
             }
         }
@@ -129,6 +140,7 @@ pub type Name = Cow<'static, str>;
 
 /// Human text (a title, a summary, a note, a field's rendering) made by `f` only when `detail`
 /// asks for it, else empty: see [`Context::detail`](crate::layer::Context::detail).
+#[inline]
 pub fn text_if(detail: bool, f: impl FnOnce() -> String) -> String {
     if detail {
         f()
@@ -170,6 +182,7 @@ impl Serialize for Field {
 
 impl Field {
     /// A field whose human rendering is its value.
+    #[inline]
     pub fn new(name: impl Into<Name>, label: impl Into<Name>, value: Value) -> Self {
         Field { name: name.into(), label: label.into(), value, shown: Name::Borrowed(""), depth: 0 }
     }
@@ -189,26 +202,31 @@ impl Field {
     }
 
     /// A decimal integer field.
+    #[inline]
     pub fn uint(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<u64>) -> Self {
         Field::new(name, label, Value::Uint(v.into()))
     }
 
     /// A hex field of `digits` digits.
+    #[inline]
     pub fn hex(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<u64>, digits: u8) -> Self {
         Field::new(name, label, Value::Hex { value: v.into(), digits })
     }
 
     /// A flag field.
+    #[inline]
     pub fn flag(name: impl Into<Name>, label: impl Into<Name>, v: bool) -> Self {
         Field::new(name, label, Value::Bool(v))
     }
 
     /// A text field.
+    #[inline]
     pub fn text(name: impl Into<Name>, label: impl Into<Name>, v: impl Into<String>) -> Self {
         Field::new(name, label, Value::Text(v.into()))
     }
 
     /// Replace the human rendering.
+    #[inline]
     pub fn shown(mut self, shown: impl Into<Name>) -> Self {
         self.shown = shown.into();
         self
@@ -216,6 +234,7 @@ impl Field {
 
     /// Replace the human rendering with what `f` makes, when the record is in detail (else
     /// `f` is not run): see [`Context::detail`](crate::layer::Context::detail).
+    #[inline]
     pub fn shown_if<S: Into<Name>>(mut self, detail: bool, f: impl FnOnce() -> S) -> Self {
         if detail {
             self.shown = f().into();
@@ -224,6 +243,7 @@ impl Field {
     }
 
     /// Nest under the previous field.
+    #[inline]
     pub fn depth(mut self, depth: u8) -> Self {
         self.depth = depth;
         self

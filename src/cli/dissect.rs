@@ -80,6 +80,7 @@ pub fn dissect(a: &DissectArgs) -> Result<()> {
         let d = dissector.dissect(&frame);
         let shown = !plan.filter.as_ref().is_some_and(|f| !f.matches(&d.records));
         let written = if shown { out.frame(&d) } else { Ok(()) };
+        dissector.recycle(d);
         if let Some(p) = &progress {
             p.set_position(reader.bytes_read());
         }

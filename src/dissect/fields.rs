@@ -47,7 +47,9 @@ pub fn value(records: &[Record], name: &str, out: &mut String) {
 
 /// One line of `-T fields` output (without the newline).
 pub fn line(records: &[Record], names: &[String], out: &mut String) {
-    Columns::new(names).line(records, out);
+    let mut bytes = Vec::new();
+    Columns::new(names).line(records, &mut bytes);
+    out.push_str(&String::from_utf8_lossy(&bytes));
 }
 
 /// The multiply-rotate hash of rustc's `FxHasher`: the keys are the `-e` names the user typed,
@@ -92,17 +94,19 @@ impl Hasher for NameHasher {
     }
 }
 
-/// The `-e` columns, and where each field name goes: one pass over a frame's fields fills every
-/// column (a frame has a few dozen fields, a command line up to hundreds of `-e`).
+/// The `-e` columns, and where each field name goes: one pass over a frame's fields finds every
+/// column's values (a frame has a few dozen fields, a command line up to hundreds of `-e`), then
+/// the line is written column by column.
 #[derive(Debug, Clone)]
 pub struct Columns {
-    /// Field name → its entry in `targets`.
+    /// Field name → its target: the index of the name among the distinct names asked for.
     index: HashMap<String, u32, BuildHasherDefault<NameHasher>>,
-    /// The columns that print a name (a name may be asked for twice).
-    targets: Vec<Vec<usize>>,
+    /// Each column's target (a name asked for twice is one target, printed twice).
+    columns: Vec<u32>,
+    /// Per target, the frame's fields of that name, in order, as (record, field) indices.
+    found: Vec<Vec<(usize, usize)>>,
     /// Names met as string literals, by address: see [`Columns::target`].
-    literals: Vec<Literal>,
-    cols: Vec<String>,
+    literals: Box<[Literal; Literal::SLOTS]>,
 }
 
 /// One slot of the literal-name cache: a literal's address and length, and its entry in
@@ -110,38 +114,33 @@ pub struct Columns {
 #[derive(Debug, Clone, Copy)]
 struct Literal {
     addr: usize,
-    len: usize,
+    len: u32,
     target: u32,
 }
 
 impl Literal {
     const NONE: u32 = u32::MAX;
-    /// An empty slot: no string has this address and length (the length is no `str`'s).
-    const EMPTY: Literal = Literal { addr: 0, len: usize::MAX, target: Literal::NONE };
-    /// Slots in the cache (a power of two): a capture's records use a few hundred names.
-    const SLOTS: usize = 1024;
+    /// An empty slot: no name has this length (names that long are not cached).
+    const EMPTY: Literal = Literal { addr: 0, len: u32::MAX, target: Literal::NONE };
+    /// Slots in the cache (a power of two): the program has a few hundred name literals, and
+    /// two that share a slot would evict each other on every frame.
+    const SLOTS: usize = 4096;
 }
 
 impl Columns {
     /// The columns for these names, in order.
     pub fn new(names: &[String]) -> Self {
         let mut index: HashMap<String, u32, BuildHasherDefault<NameHasher>> = HashMap::default();
-        let mut targets: Vec<Vec<usize>> = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            let next = u32::try_from(targets.len()).unwrap_or(Literal::NONE);
-            let t = *index.entry(n.clone()).or_insert(next);
-            if t == next {
-                targets.push(Vec::new());
-            }
-            if let Some(cols) = targets.get_mut(t as usize) {
-                cols.push(i);
-            }
+        let mut columns = Vec::with_capacity(names.len());
+        for n in names {
+            let next = u32::try_from(index.len()).unwrap_or(Literal::NONE);
+            columns.push(*index.entry(n.clone()).or_insert(next));
         }
         Columns {
+            found: vec![Vec::new(); index.len()],
             index,
-            targets,
-            literals: vec![Literal::EMPTY; Literal::SLOTS],
-            cols: vec![String::new(); names.len()],
+            columns,
+            literals: Box::new([Literal::EMPTY; Literal::SLOTS]),
         }
     }
 
@@ -155,39 +154,47 @@ impl Columns {
             Cow::Owned(s) => return self.index.get(s.as_str()).copied().unwrap_or(Literal::NONE),
         };
         let addr = s.as_ptr() as usize;
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
         // Fibonacci hashing of the address picks the slot.
         let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> 20) & (Literal::SLOTS - 1);
-        if let Some(l) = self.literals.get(slot).filter(|l| l.addr == addr && l.len == s.len()) {
+        // The mask keeps the slot inside the table.
+        let l = &mut self.literals[slot];
+        if l.addr == addr && l.len == len {
             return l.target;
         }
         let target = self.index.get(s).copied().unwrap_or(Literal::NONE);
-        if let Some(l) = self.literals.get_mut(slot) {
-            *l = Literal { addr, len: s.len(), target };
+        if len != u32::MAX {
+            *l = Literal { addr, len, target };
         }
         target
     }
 
-    /// Append the frame's line (without the newline) to `out`.
-    pub fn line(&mut self, records: &[Record], out: &mut String) {
-        for c in &mut self.cols {
-            c.clear();
+    /// Append the frame's line (without the newline) to `out`, as UTF-8. Within a column, a
+    /// value that follows text gets a `,` before it.
+    pub fn line(&mut self, records: &[Record], out: &mut Vec<u8>) {
+        for v in &mut self.found {
+            v.clear();
         }
-        for f in records.iter().flat_map(|r| r.fields.iter()) {
-            let t = self.target(&f.name);
-            let Some(cols) = self.targets.get(t as usize) else { continue };
-            for &i in cols {
-                let Some(c) = self.cols.get_mut(i) else { continue };
-                if !c.is_empty() {
-                    c.push(',');
+        for (ri, r) in records.iter().enumerate() {
+            for (fi, f) in r.fields.iter().enumerate() {
+                let t = self.target(&f.name);
+                if let Some(v) = self.found.get_mut(t as usize) {
+                    v.push((ri, fi));
                 }
-                let _ = f.value.write_to(c);
             }
         }
-        for (i, c) in self.cols.iter().enumerate() {
+        for (i, &t) in self.columns.iter().enumerate() {
             if i > 0 {
-                out.push('\t');
+                out.push(b'\t');
             }
-            out.push_str(c);
+            let start = out.len();
+            for &(ri, fi) in self.found.get(t as usize).map_or(&[][..], Vec::as_slice) {
+                let Some(f) = records.get(ri).and_then(|r| r.fields.get(fi)) else { continue };
+                if out.len() > start {
+                    out.push(b',');
+                }
+                f.value.write_bytes(out);
+            }
         }
     }
 }
@@ -227,9 +234,9 @@ mod tests {
         let mut c = Columns::new(&names);
         for _ in 0..3 {
             // The second and third frames find the literals in the cache.
-            let mut s = String::new();
+            let mut s = Vec::new();
             c.line(std::slice::from_ref(&r), &mut s);
-            assert_eq!(s, "64,7,1\t7\t64,7,1\t");
+            assert_eq!(s, b"64,7,1\t7\t64,7,1\t");
         }
     }
 

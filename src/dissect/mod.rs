@@ -77,6 +77,8 @@ pub struct Dissector {
     prev_ts: Option<u64>,
     /// Whether records carry their human text ([`Context::detail`]).
     detail: bool,
+    /// The record list of a frame given back with [`Dissector::recycle`], empty, for the next.
+    spare: Vec<Record>,
 }
 
 impl std::fmt::Debug for Dissector {
@@ -160,7 +162,16 @@ impl Dissector {
             first_ts: None,
             prev_ts: None,
             detail: true,
+            spare: Vec::new(),
         })
+    }
+
+    /// Give back a frame once it is written: the next frame's records go into its list, which
+    /// saves allocating one per frame. Optional.
+    pub fn recycle(&mut self, d: Dissected<'_>) {
+        let mut records = d.records;
+        records.clear();
+        self.spare = records;
     }
 
     /// Whether the records carry their human text (on by default): titles, summaries, notes,
@@ -239,6 +250,7 @@ impl Dissector {
         // The layers' clock is the capture's: reassembly timeouts and ICMP's data_time need it.
         let mut cx = Context::new(Instant::from_nanos(f.ts_ns));
         cx.detail = self.detail;
+        cx.trace.records = std::mem::take(&mut self.spare);
         // A frame makes a handful of records (frame, link, network, transport, application).
         cx.trace.records.reserve(8);
         self.net.set_frame_number(usize::try_from(f.number).unwrap_or(usize::MAX));

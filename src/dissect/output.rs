@@ -43,13 +43,13 @@ pub struct Writer<W: Write> {
     format: Format,
     fields: fields::Columns,
     written: u64,
-    line: String,
+    line: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
     /// A writer of `format` (with the `-e` field names for `fields`).
     pub fn new(out: W, format: Format, fields: Vec<String>) -> Self {
-        Writer { out, format, fields: fields::Columns::new(&fields), written: 0, line: String::new() }
+        Writer { out, format, fields: fields::Columns::new(&fields), written: 0, line: Vec::new() }
     }
 
     /// Frames written so far.
@@ -65,8 +65,8 @@ impl<W: Write> Writer<W> {
             Format::Fields => {
                 self.line.clear();
                 self.fields.line(&d.records, &mut self.line);
-                self.line.push('\n');
-                self.out.write_all(self.line.as_bytes())
+                self.line.push(b'\n');
+                self.out.write_all(&self.line)
             }
             Format::Tree => {
                 if !first {

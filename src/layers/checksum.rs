@@ -24,22 +24,48 @@ use std::net::IpAddr;
 /// `parts` taken as one byte string (a part may end on an odd byte; an odd total is padded with
 /// a zero byte). Over data that carries its own correct checksum, the result is 0 (§1).
 pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
+    !fold(raw_sum(parts))
+}
+
+/// The sum of `parts`' 16-bit big-endian words (taken as one byte string, an odd total padded
+/// with a zero byte), not yet folded. RFC 1071 §2 (B, C): the sum is the same whichever the
+/// word size added at a time, once folded, so whole 32-bit words are added where the data
+/// allows (eight bytes per step).
+fn raw_sum(parts: &[&[u8]]) -> u64 {
     let mut sum: u64 = 0;
     let mut pending: Option<u8> = None;
-    for &b in parts.iter().flat_map(|p| p.iter()) {
-        match pending.take() {
-            Some(hi) => sum += u64::from(u16::from_be_bytes([hi, b])),
-            None => pending = Some(b),
+    for part in parts {
+        let mut rest: &[u8] = part;
+        if let Some(hi) = pending {
+            let Some((&lo, tail)) = rest.split_first() else { continue };
+            sum += u64::from(u16::from_be_bytes([hi, lo]));
+            rest = tail;
         }
+        let mut chunks = rest.chunks_exact(8);
+        for c in &mut chunks {
+            // Each step adds at most 2 × (2^32 − 1): a u64 cannot overflow on any real input.
+            sum += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                + u64::from(u32::from_be_bytes([c[4], c[5], c[6], c[7]]));
+        }
+        let mut words = chunks.remainder().chunks_exact(2);
+        for w in &mut words {
+            sum += u64::from(u16::from_be_bytes([w[0], w[1]]));
+        }
+        pending = words.remainder().first().copied();
     }
     if let Some(hi) = pending {
         sum += u64::from(u16::from_be_bytes([hi, 0]));
     }
-    // RFC 1071 §4.1: fold the carries back in.
+    sum
+}
+
+/// RFC 1071 §4.1: fold the carries back in, down to 16 bits.
+fn fold(mut sum: u64) -> u16 {
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    !(sum as u16)
+    // The loop leaves at most 16 bits.
+    sum as u16
 }
 
 /// The pseudo-header for a `len`-byte upper-layer message of protocol `proto` from `src` to
@@ -119,6 +145,21 @@ pub fn verifies(prefix: &[u8], msg: &[u8]) -> bool {
     internet_checksum(&[prefix, msg]) == 0
 }
 
+/// [`compute`] and [`verifies`] at once, in one pass over the bytes where the field is a whole
+/// word of the sum (`prefix` of even length, `field` even and inside `msg`): the sum with the
+/// field is the sum without it plus the field (RFC 1071 §2 (A), (B)).
+pub fn compute_and_verify(prefix: &[u8], msg: &[u8], field: usize) -> (u16, bool) {
+    let Some(&[hi, lo]) = msg.get(field..field + 2) else {
+        return (compute(prefix, msg, field), verifies(prefix, msg));
+    };
+    if prefix.len() % 2 != 0 || field % 2 != 0 {
+        return (compute(prefix, msg, field), verifies(prefix, msg));
+    }
+    let without = raw_sum(&[prefix, &msg[..field], &msg[field + 2..]]);
+    let with = without + u64::from(u16::from_be_bytes([hi, lo]));
+    (!fold(without), !fold(with) == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +172,41 @@ mod tests {
         assert_eq!(internet_checksum(&[&data]), !0xddf2);
         assert_eq!(internet_checksum(&[&data[..3], &data[3..]]), !0xddf2);
         assert_eq!(internet_checksum(&[&[0x01]]), !0x0100);
+    }
+
+    /// The byte-at-a-time sum of RFC 1071 §4.1, as the reference.
+    fn reference(parts: &[&[u8]]) -> u16 {
+        let bytes: Vec<u8> = parts.concat();
+        let mut sum: u64 = 0;
+        for w in bytes.chunks(2) {
+            sum += u64::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)]));
+        }
+        while sum >> 16 != 0 {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_sums_match_the_byte_at_a_time_sum(
+            a in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            b in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            c in proptest::collection::vec(proptest::num::u8::ANY, 0..20),
+            field in 0usize..90,
+        ) {
+            proptest::prop_assert_eq!(internet_checksum(&[&a, &b, &c]), reference(&[&a, &b, &c]));
+            proptest::prop_assert_eq!(internet_checksum(&[&a]), reference(&[&a]));
+            let both = compute_and_verify(&c, &a, field);
+            proptest::prop_assert_eq!(both, (compute(&c, &a, field), verifies(&c, &a)));
+            // A message carrying its own checksum.
+            let mut m = a.clone();
+            if m.len() >= 4 {
+                let s = compute(&b[..b.len() & !1], &m, 2);
+                m[2..4].copy_from_slice(&s.to_be_bytes());
+                proptest::prop_assert_eq!(compute_and_verify(&b[..b.len() & !1], &m, 2), (s, true));
+            }
+        }
     }
 
     #[test]

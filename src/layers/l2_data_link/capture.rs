@@ -218,7 +218,7 @@ pub(super) fn decapsulate(frame: Vec<u8>, meta: Meta, cx: &mut Context) -> Resul
             }
         }
     }
-    let bytes = frame.get(payload).unwrap_or_default().to_vec();
+    let bytes = crate::layer::keep_range(frame, payload);
     let meta = Meta { offset: base + hlen, ethertype: Some(lentype.value()), dst_mac: None, ..meta };
     Ok(Some(Pdu { data: Data::Bytes(bytes), meta }))
 }

@@ -209,6 +209,8 @@ pub(super) fn record(direction: Direction, v6: bool, msg: &[u8], ttl: u8, detail
     r.header = 0..HEADER_LEN.min(msg.len());
     r.payload_len = msg.len().saturating_sub(HEADER_LEN);
     r.overhead = HEADER_LEN;
+    // The header's 3 to 7 fields, and an echo's data time (capture mode).
+    r.fields.reserve(10);
     if v6 {
         let name = icmpv6_type_name(t);
         r.summary = text_if(detail, || {
@@ -315,7 +317,7 @@ pub(super) fn decapsulate(
     } else {
         Default::default()
     };
-    let (ok, computed) = (checksum::verifies(&pseudo, &msg), checksum::compute(&pseudo, &msg, 2));
+    let (computed, ok) = checksum::compute_and_verify(&pseudo, &msg, 2);
     let mut r = record(Direction::Up, v6, &msg, ttl, true);
     // Like the IP record's, the range counts from the start of the packet L3 received.
     r.header = ip_hlen..ip_hlen + r.header.end;

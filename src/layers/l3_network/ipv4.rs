@@ -274,7 +274,8 @@ pub(super) fn record_bytes(direction: Direction, h: &[u8], detail: bool) -> Reco
         }
     });
     let mut r = Record::new(L3, direction, "ip", title, PduName::Packet);
-    r.fields.reserve(16);
+    // The 17 fields of the fixed header, and room for a few options' or reassembly's.
+    r.fields.reserve(24);
     let ihl = b(field::VER_IHL) & 0x0f;
     let hlen = usize::from(ihl) * 4;
     let total = usize::from(be16(field::TOTAL_LEN.start));

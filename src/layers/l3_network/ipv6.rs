@@ -277,7 +277,7 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
         ),
         None => format!("{src} → {dst} {}, payload {plen} bytes", proto_shown(nxt)),
     };
-    r.fields = fixed_fields(&h.to_bytes(), true);
+    r.fields = fixed_fields(&h.to_bytes(), true, false);
     let f = &mut r.fields;
     if let Some(fh) = frag {
         let fnxt = fh.next_header.0;
@@ -306,8 +306,9 @@ fn record(direction: Direction, h: &Ipv6Header, frag: Option<&Ipv6FragmentHeader
 /// The fields of the fixed header (RFC 8200 §3) whose bytes start `h`: all of them, or, for the
 /// first bytes of a header quoted in an ICMPv6 error, those whose bytes are all present, as
 /// tshark shows them. Without `detail`, no renderings
-/// ([`Context::detail`](crate::layer::Context::detail)).
-pub(super) fn fixed_fields(h: &[u8], detail: bool) -> Vec<Field> {
+/// ([`Context::detail`](crate::layer::Context::detail)). `ip_version` adds the hidden
+/// `ip.version` tshark 4.0 puts after `ipv6.version` (capture mode).
+pub(super) fn fixed_fields(h: &[u8], detail: bool, ip_version: bool) -> Vec<Field> {
     let b = |i: usize| h.get(i).copied().unwrap_or(0);
     let addr = |i: usize| {
         let mut a = [0u8; 16];
@@ -317,11 +318,15 @@ pub(super) fn fixed_fields(h: &[u8], detail: bool) -> Vec<Field> {
         Ipv6Addr::from(a)
     };
     let has = |end: usize| h.len() >= end;
-    let mut f = Vec::with_capacity(11);
+    // The header's 12, and room for extension headers' or reassembly's.
+    let mut f = Vec::with_capacity(20);
     if !has(1) {
         return f;
     }
     f.push(Field::uint("ipv6.version", "Version", b(0) >> 4));
+    if ip_version {
+        f.push(Field::uint("ip.version", "Version (hidden in tshark's tree)", b(0) >> 4));
+    }
     if !has(2) {
         return f;
     }

@@ -53,7 +53,7 @@ use crate::layer::{Context, Data, Layer, LayerId, Meta, Pdu, PduName};
 use crate::layers::checksum as inet;
 use crate::trace::{Check, Direction, Expert, Field, Group, Record, Severity};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// The receive window an observer uses: half the sequence space, the most that modular
@@ -222,7 +222,7 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
 
 /// A conversation: the protocol and its two endpoints, the lower one first, so that both
 /// directions find the same conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvKey {
     /// The IP protocol (6 TCP, 17 UDP).
     pub proto: u8,
@@ -230,6 +230,27 @@ pub struct ConvKey {
     pub lo: (IpAddr, u16),
     /// The higher (address, port).
     pub hi: (IpAddr, u16),
+}
+
+impl Hash for ConvKey {
+    /// The key's fields as one run of bytes, hashed in one call: the table's hasher is keyed
+    /// SipHash (the endpoints come from the capture), whose cost is mostly per call.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut b = [0u8; 1 + 2 * (1 + 16 + 2)];
+        b[0] = self.proto;
+        let mut n = 1;
+        for (ip, port) in [self.lo, self.hi] {
+            let (family, addr) = match ip {
+                IpAddr::V4(a) => (4, a.to_ipv6_mapped().octets()),
+                IpAddr::V6(a) => (6, a.octets()),
+            };
+            b[n] = family;
+            b[n + 1..n + 17].copy_from_slice(&addr);
+            b[n + 17..n + 19].copy_from_slice(&port.to_be_bytes());
+            n += 19;
+        }
+        state.write(&b);
+    }
 }
 
 impl ConvKey {
@@ -519,17 +540,22 @@ fn analysis_experts(a: &Analysis) -> Vec<Expert> {
 /// (CHECKSUM_PARTIAL), and a capture on the sending host sees it before the card does.
 fn bad_checksum(carried: u16, computed: u16, (src, dst): (IpAddr, IpAddr), proto: u8, len: usize, at: usize) -> Expert {
     let partial = inet::pseudo_header_inline(src, dst, proto, len).map(|ph| !inet::internet_checksum(&[&ph]));
-    let msg = if partial == Some(carried) {
-        format!(
-            "Bad checksum [should be 0x{computed:04x}] (0x{carried:04x} is the pseudo-header's sum alone: the \
-             checksum was left to the network card and captured before it was filled in)"
-        )
+    // Built piece by piece: a capture on the sending host has this on most of its segments.
+    let mut msg = String::with_capacity(160);
+    msg.push_str("Bad checksum [should be ");
+    let _ = crate::digits::hex(&mut crate::digits::Fmt(&mut msg), u64::from(computed), 4);
+    if partial == Some(carried) {
+        msg.push_str("] (");
+        let _ = crate::digits::hex(&mut crate::digits::Fmt(&mut msg), u64::from(carried), 4);
+        msg.push_str(
+            " is the pseudo-header's sum alone: the checksum was left to the network card and captured before it \
+             was filled in)",
+        );
     } else {
-        format!(
-            "Bad checksum [should be 0x{computed:04x}] (outgoing packets captured on the sending host often carry \
-             offloaded checksums not yet filled in)"
-        )
-    };
+        msg.push_str(
+            "] (outgoing packets captured on the sending host often carry offloaded checksums not yet filled in)",
+        );
+    }
     Expert::new(Severity::Error, Group::Checksum, msg, at)
 }
 
@@ -542,11 +568,6 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Insert `f` just after the first field named `after` (at the end when there is none).
-fn insert_after(r: &mut Record, after: &str, f: Field) {
-    let at = r.fields.iter().position(|x| x.name == after).map_or(r.fields.len(), |i| i + 1);
-    r.fields.insert(at, f);
-}
-
 fn stream_field(name: &'static str, stream: u32) -> Field {
     Field::uint(name, "Stream index", stream)
 }
@@ -718,22 +739,24 @@ impl Transport {
         }
         let rel = self.relative();
         let detail = cx.detail;
-        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail);
-        if let Some(s) = meta.stream {
-            insert_after(&mut r, "tcp.dstport", stream_field("tcp.stream", s));
-        }
         let next = seg.seq.wrapping_add(seg.seg_len()).wrapping_sub(rel.seq);
-        insert_after(
-            &mut r,
-            "tcp.seq_raw",
-            Field::uint("tcp.nxtseq", "Next Sequence Number", next)
-                .shown_if(detail, || format!("{next}    (relative sequence number)")),
-        );
-        if !ackf {
-            // Without ACK, tshark shows the field as it is, not relative.
-            let at = r.fields.iter().position(|x| x.name == "tcp.ack_raw").unwrap_or(r.fields.len());
-            r.fields.insert(at, Field::uint("tcp.ack", "Acknowledgment Number", seg.ack));
-        }
+        // tshark's order: tcp.stream after the ports; tcp.nxtseq after the sequence numbers and,
+        // without ACK, tcp.ack as it is (not relative) before tcp.ack_raw.
+        let mut more = |after: &'static str, f: &mut Vec<Field>| match after {
+            "tcp.dstport" => f.extend(meta.stream.map(|s| stream_field("tcp.stream", s))),
+            "tcp.seq_raw" => {
+                f.push(
+                    Field::uint("tcp.nxtseq", "Next Sequence Number", next)
+                        .shown_if(detail, || format!("{next}    (relative sequence number)")),
+                );
+                if !ackf {
+                    f.push(Field::uint("tcp.ack", "Acknowledgment Number", seg.ack));
+                }
+            }
+            _ => {}
+        };
+        // The options were read from this header just above (parse_prefix).
+        let mut r = tcp_up_record(&view, Some(&seg), Some(rel), detail, true, &mut more);
         r.checks.push(Check::new(
             "tcp.checksum.status",
             "Checksum",

@@ -40,7 +40,7 @@ pub use udp::{UdpDatagram, UdpParsed, UdpView};
 
 use crate::error::{Error, Result};
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Part, Pdu, PduName};
-use crate::trace::{text_if, Check, Direction, Record};
+use crate::trace::{text_if, Check, Direction, Field, Record};
 use checksum::{IP_PROTO_TCP, IP_PROTO_UDP};
 use reassembly::Arrival;
 use serde::Serialize;
@@ -465,7 +465,7 @@ impl Transport {
         let view = TcpView::new(&bytes, off)?;
         let status = view.verify(src, dst)?;
         let parsed = TcpSegment::from_view(&view);
-        let mut r = tcp_up_record(&view, parsed.as_ref().ok(), Some(rel), true);
+        let mut r = tcp_up_record(&view, parsed.as_ref().ok(), Some(rel), true, false, &mut |_, _| {});
         r.checks.push(Check::new("tcp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
         // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.7: a segment with a bad checksum is discarded.
         if let ChecksumStatus::Bad { carried, computed } = status {
@@ -682,8 +682,16 @@ impl Transport {
 
 /// The record of a received segment: title, byte ranges, summary and fields (with relative
 /// sequence numbers when `rel` is known); without `seg` (its options did not parse) only the
-/// title and ranges. Without `detail`, no human text ([`Context::detail`]).
-fn tcp_up_record(view: &TcpView<'_>, seg: Option<&TcpSegment>, rel: Option<RelativeTo>, detail: bool) -> Record {
+/// title and ranges. Without `detail`, no human text ([`Context::detail`]). `options_read` and
+/// `more` as for [`TcpSegment::fields_with`].
+fn tcp_up_record(
+    view: &TcpView<'_>,
+    seg: Option<&TcpSegment>,
+    rel: Option<RelativeTo>,
+    detail: bool,
+    options_read: bool,
+    more: &mut dyn FnMut(&'static str, &mut Vec<Field>),
+) -> Record {
     let title = text_if(detail, || match seg {
         Some(seg) => seg.title(rel),
         None => format!("Transmission Control Protocol, Src Port: {}, Dst Port: {}", view.src_port(), view.dst_port()),
@@ -694,7 +702,7 @@ fn tcp_up_record(view: &TcpView<'_>, seg: Option<&TcpSegment>, rel: Option<Relat
     r.overhead = view.header_len();
     if let Some(seg) = seg {
         r.summary = text_if(detail, || seg.summary(rel));
-        r.fields = seg.fields(view, rel, detail);
+        r.fields = seg.fields_with(view, rel, detail, options_read, more);
         let junk = options::nonzero_padding(&seg.options, view.options_bytes());
         if junk > 0 && detail {
             r.notes.push(format!(

@@ -200,7 +200,8 @@ impl TcpOption {
     /// the options read up to the first malformed one, and its error. A capture shows those, as
     /// Wireshark lists the options it could read before the bad one.
     pub fn parse_prefix(bytes: &[u8], offset: usize) -> (Vec<TcpOption>, Option<Error>) {
-        let mut out = Vec::new();
+        // Most headers carry a handful (NOP, NOP, Timestamps; a SYN's MSS, SACK_PERM, WS).
+        let mut out = Vec::with_capacity(if bytes.is_empty() { 0 } else { 6 });
         let mut i = 0;
         while let Some(&k) = bytes.get(i) {
             match TcpOption::parse_one(bytes, i, k, offset) {

@@ -418,17 +418,40 @@ impl TcpSegment {
     /// `tcp.ack` before the raw ones. Without `detail`, no renderings
     /// ([`Context::detail`](crate::layer::Context::detail)).
     pub fn fields(&self, wire: &TcpView<'_>, relative: Option<RelativeTo>, detail: bool) -> Vec<Field> {
+        self.fields_with(wire, relative, detail, false, &mut |_, _| {})
+    }
+
+    /// [`TcpSegment::fields`], with `more` called after `tcp.dstport` and after `tcp.seq_raw`
+    /// (with the field's name) to add fields there: capture mode's `tcp.stream`, `tcp.nxtseq`.
+    /// `options_read`: `self.options` are what [`TcpOption::parse_prefix`] read from `wire`'s
+    /// option bytes (capture mode), so they need not be read again.
+    pub fn fields_with(
+        &self,
+        wire: &TcpView<'_>,
+        relative: Option<RelativeTo>,
+        detail: bool,
+        options_read: bool,
+        more: &mut dyn FnMut(&'static str, &mut Vec<Field>),
+    ) -> Vec<Field> {
         let hlen = wire.header_len();
         let checksum = wire.checksum();
         let opt_bytes = wire.options_bytes();
         // The options as a receiver reads them (zero padding is one EOL per byte, as Wireshark
         // lists it); bytes that do not parse can only come from a hand-built `Unknown` option
         // on the send path, and are listed as built.
-        let wire_options = wire.options().unwrap_or_else(|_| self.options.clone());
+        let wire_options: std::borrow::Cow<'_, [TcpOption]> = if options_read {
+            // What parse_all would give: the same options, or on an error the same prefix.
+            std::borrow::Cow::Borrowed(&self.options)
+        } else {
+            std::borrow::Cow::Owned(wire.options().unwrap_or_else(|_| self.options.clone()))
+        };
         let fl = self.flags;
-        let mut f = Vec::with_capacity(32);
+        // The fixed header's 24 fields, each option's (at most 6 but for SACK blocks), and room for
+        // what capture mode inserts (tcp.stream, tcp.nxtseq, an unset ACK's tcp.ack).
+        let mut f = Vec::with_capacity(28 + 6 * wire_options.len());
         f.push(Field::uint("tcp.srcport", "Source Port", self.src_port));
         f.push(Field::uint("tcp.dstport", "Destination Port", self.dst_port));
+        more("tcp.dstport", &mut f);
         if let Some(r) = relative {
             let seq = self.seq.wrapping_sub(r.seq);
             f.push(
@@ -437,6 +460,7 @@ impl TcpSegment {
             );
         }
         f.push(Field::uint("tcp.seq_raw", "Sequence Number (raw)", self.seq));
+        more("tcp.seq_raw", &mut f);
         if let (Some(r), true) = (relative, fl.contains(TcpFlags::ACK)) {
             let ack = self.ack.wrapping_sub(r.ack);
             f.push(
@@ -478,7 +502,7 @@ impl TcpSegment {
                     .shown_if(detail, || options::summary(&wire_options, opt_bytes.len())),
             );
             let sack_base = relative.map_or(0, |r| r.ack);
-            for o in &wire_options {
+            for o in wire_options.iter() {
                 o.push_fields(&mut f, 1, sack_base, detail);
             }
         }

@@ -346,8 +346,7 @@ pub(super) fn decapsulate(
     }
     // RFC 792: the checksum is the one's complement of the one's complement sum of the message.
     let carried = be16(&msg, 2);
-    let computed = checksum::compute(&[], &msg, 2);
-    let ok = checksum::verifies(&[], &msg);
+    let (computed, ok) = checksum::compute_and_verify(&[], &msg, 2);
     r.checks.push(Check::new(
         "icmp.checksum.status",
         "Checksum (RFC 792)",

@@ -184,7 +184,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     let mut meta = Meta { src_ip: Some(src.into()), dst_ip: Some(dst.into()), ip_proto: Some(proto), ..meta };
     if !more && units == 0 {
         meta.offset = off + hlen;
-        return deliver(net, r, data.to_vec(), meta, proto, ttl, hlen, cx);
+        return deliver(net, r, crate::layer::keep_range(bytes, hlen..end), meta, proto, ttl, hlen, cx);
     }
     // RFC 791 §3.2: fragments of one datagram share source, destination, protocol and identification.
     let key = Key {

@@ -112,7 +112,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
         }
         _ => {
             meta.offset = off + pos;
-            deliver(net, r, data.to_vec(), meta, next, hlim, pos, cx)
+            deliver(net, r, crate::layer::keep_range(bytes, pos..end), meta, next, hlim, pos, cx)
         }
     }
 }

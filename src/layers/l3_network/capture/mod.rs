@@ -81,11 +81,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
 /// adds, hidden, right after `ipv6.version` (so `tshark -T fields -e ip.version` prints 6 for
 /// IPv6 packets too). The tree should not show it: its label says so.
 pub(super) fn ipv6_fields(h: &[u8], detail: bool) -> Vec<Field> {
-    let mut f = super::ipv6::fixed_fields(h, detail);
-    if !f.is_empty() {
-        f.insert(1, Field::uint("ip.version", "Version (hidden in tshark's tree)", byte(h, 0) >> 4));
-    }
-    f
+    super::ipv6::fixed_fields(h, detail, true)
 }
 
 /// A field for one of Wireshark's FT_NONE items (a subtree heading with no value of its own,
