@@ -356,10 +356,11 @@ impl Run<'_> {
         }
     }
 
-    /// A fragment that does not complete its datagram: tshark shows its bytes as data.
+    /// A fragment that does not complete its datagram (L3 says so: `Network::last_held`): tshark
+    /// shows its bytes as data.
     fn held_fragment(&mut self, first_l3: usize) {
         let Some(ip) = self.cx.trace.records.get(first_l3) else { return };
-        if !matches!(&*ip.protocol, "ip" | "ipv6") || !ip.notes.iter().any(|n| n.starts_with("fragment held")) {
+        if !matches!(&*ip.protocol, "ip" | "ipv6") {
             return;
         }
         let Some(at) = ip.at else { return };
@@ -478,7 +479,9 @@ impl Run<'_> {
             }
         }
         if let Ok(None) = result {
-            self.held_fragment(first_l3);
+            if d.net.last_held() {
+                self.held_fragment(first_l3);
+            }
             self.quoted_stream(d, first_l3);
         }
         let Ok(Some(l4)) = result else { return };

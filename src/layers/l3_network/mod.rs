@@ -180,6 +180,12 @@ impl Network {
         self.capture.last_quote.as_ref()
     }
 
+    /// In capture mode: whether the last packet decapsulated was a fragment held for reassembly
+    /// (its bytes go nowhere yet; tshark shows them as data).
+    pub fn last_held(&self) -> bool {
+        self.capture.last_held
+    }
+
     /// Datagrams currently waiting for more fragments.
     pub fn pending_reassemblies(&self) -> usize {
         self.reassembler.pending()

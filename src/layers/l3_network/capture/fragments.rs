@@ -97,9 +97,8 @@ pub(super) fn reassemble(
     match result {
         Ok(Outcome::Held { received, total }) => {
             net.capture.fragments.add(key, piece);
+            net.capture.last_held = true;
             let total = total.map_or_else(|| "?".to_string(), |t| t.to_string());
-            // Made even without detail: the dissector reads this note to show the held bytes
-            // as data.
             r.notes.push(format!("fragment held for reassembly ({received} of {total} bytes)"));
             None
         }

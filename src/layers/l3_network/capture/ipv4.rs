@@ -4,9 +4,9 @@ use super::super::ip::Family;
 use super::super::ipv4::{record_bytes, FAMILY, MAX_DATAGRAM_LEN, MIN_HEADER_LEN};
 use super::super::reassembly::{Fragment, Key};
 use super::super::Network;
-use super::{be16, byte, fragments, icmp, ipv4_at, options};
+use super::{be16, byte, fragments, ipv4_at, options};
 use crate::error::{Error, Result};
-use crate::layer::{Context, Data, LayerId, Meta, Pdu};
+use crate::layer::{Context, LayerId, Meta, Pdu};
 use crate::layers::checksum;
 use crate::trace::{Check, Direction, Expert, Field, Group, Record, Severity, Value};
 use std::net::{IpAddr, Ipv4Addr};
@@ -184,7 +184,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
     let mut meta = Meta { src_ip: Some(src.into()), dst_ip: Some(dst.into()), ip_proto: Some(proto), ..meta };
     if !more && units == 0 {
         meta.offset = off + hlen;
-        return deliver(net, r, crate::layer::keep_range(bytes, hlen..end), meta, proto, ttl, hlen, cx);
+        return super::deliver(net, FAM, r, crate::layer::keep_range(bytes, hlen..end), meta, proto, ttl, hlen, cx);
     }
     // RFC 791 §3.2: fragments of one datagram share source, destination, protocol and identification.
     let key = Key {
@@ -200,31 +200,11 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
             // The datagram's bytes come from several frames: no single frame offset holds them.
             meta.offset = off + hlen;
             meta.detached = true;
-            deliver(net, r, done.data, meta, proto, ttl, hlen, cx)
+            super::deliver(net, FAM, r, done.data, meta, proto, ttl, hlen, cx)
         }
         None => {
             cx.trace.push(r);
             Ok(None)
         }
     }
-}
-
-/// The record goes on the trace, then an ICMP message is dissected here and anything else goes
-/// up with its protocol number.
-#[allow(clippy::too_many_arguments)]
-fn deliver(
-    net: &mut Network,
-    r: Record,
-    payload: Vec<u8>,
-    meta: Meta,
-    proto: u8,
-    ttl: u8,
-    hlen: usize,
-    cx: &mut Context,
-) -> Result<Option<Pdu>> {
-    cx.trace.push(r);
-    if proto == FAM.icmp {
-        return icmp::decapsulate(net, payload, meta, ttl, hlen, cx);
-    }
-    Ok(Some(Pdu { data: Data::Bytes(payload), meta }))
 }

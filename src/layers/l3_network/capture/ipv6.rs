@@ -4,9 +4,9 @@ use super::super::ip::Family;
 use super::super::ipv6::{FAMILY, HEADER_LEN, MAX_PAYLOAD_LEN, NO_NEXT_HEADER};
 use super::super::reassembly::{Fragment, Key};
 use super::super::Network;
-use super::{be16, byte, ext, fragments, icmpv6, ipv6_at, ipv6_fields};
+use super::{be16, byte, ext, fragments, ipv6_at, ipv6_fields};
 use crate::error::{Error, Result};
-use crate::layer::{Context, Data, LayerId, Meta, Pdu, PduName};
+use crate::layer::{Context, LayerId, Meta, Pdu, PduName};
 use crate::trace::{Direction, Expert, Group, Record, Severity};
 
 const L3: LayerId = LayerId::Network;
@@ -102,7 +102,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
                     meta.offset = off + pos;
                     meta.detached = true;
                     meta.ip_proto = Some(done.proto);
-                    deliver(net, r, done.data, meta, done.proto, hlim, pos, cx)
+                    super::deliver(net, FAM, r, done.data, meta, done.proto, hlim, pos, cx)
                 }
                 None => {
                     cx.trace.push(r);
@@ -112,25 +112,7 @@ pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mu
         }
         _ => {
             meta.offset = off + pos;
-            deliver(net, r, crate::layer::keep_range(bytes, pos..end), meta, next, hlim, pos, cx)
+            super::deliver(net, FAM, r, crate::layer::keep_range(bytes, pos..end), meta, next, hlim, pos, cx)
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn deliver(
-    net: &mut Network,
-    r: Record,
-    payload: Vec<u8>,
-    meta: Meta,
-    proto: u8,
-    hlim: u8,
-    hlen: usize,
-    cx: &mut Context,
-) -> Result<Option<Pdu>> {
-    cx.trace.push(r);
-    if proto == FAM.icmp {
-        return icmpv6::decapsulate(net, payload, meta, hlim, hlen, cx);
-    }
-    Ok(Some(Pdu { data: Data::Bytes(payload), meta }))
 }

@@ -53,11 +53,37 @@ pub(super) struct State {
     pub fragments: fragments::Table,
     /// The transport data quoted by the last ICMP error.
     pub last_quote: Option<Quote>,
+    /// The last packet was a fragment held for reassembly (its datagram is not complete yet).
+    pub last_held: bool,
+}
+
+/// The packet's record goes on the trace, then an ICMP (ICMPv6 over IPv6) message is dissected
+/// at L3 and any other payload goes up with its protocol number. `ttl` is the TTL / hop limit
+/// of the carrying packet, `hlen` its IP header bytes before the payload.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    net: &mut Network,
+    fam: &super::ip::Family,
+    r: crate::trace::Record,
+    payload: Vec<u8>,
+    meta: Meta,
+    proto: u8,
+    ttl: u8,
+    hlen: usize,
+    cx: &mut Context,
+) -> Result<Option<Pdu>> {
+    cx.trace.push(r);
+    match (fam.v6, proto == fam.icmp) {
+        (false, true) => icmp::decapsulate(net, payload, meta, ttl, hlen, cx),
+        (true, true) => icmpv6::decapsulate(net, payload, meta, ttl, hlen, cx),
+        (_, false) => Ok(Some(Pdu { data: crate::layer::Data::Bytes(payload), meta })),
+    }
 }
 
 /// Decapsulate one packet in capture mode.
 pub(super) fn decapsulate(net: &mut Network, bytes: Vec<u8>, meta: Meta, cx: &mut Context) -> Result<Option<Pdu>> {
     net.capture.last_quote = None;
+    net.capture.last_held = false;
     match meta.ethertype {
         Some(super::ipv4::ETHERTYPE) => ipv4::decapsulate(net, bytes, meta, cx),
         Some(super::ipv6::ETHERTYPE) => ipv6::decapsulate(net, bytes, meta, cx),
