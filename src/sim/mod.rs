@@ -1,0 +1,2 @@
+/// Scenarios: the TOML files `osilab simulate` runs, loaded into checked plain data.
+pub mod scenario;
