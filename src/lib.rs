@@ -65,6 +65,7 @@ pub mod layers;
 pub mod pcap;
 pub mod render;
 pub mod rng;
+pub mod sim;
 pub mod stack;
 pub mod time;
 pub mod trace;

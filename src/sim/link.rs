@@ -1,0 +1,1 @@
+//! A point-to-point link (in progress).
