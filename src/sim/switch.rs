@@ -1,0 +1,1 @@
+//! An IEEE 802.1D learning bridge (in progress).
