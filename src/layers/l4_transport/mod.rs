@@ -24,6 +24,7 @@ pub mod capture;
 #[cfg(test)]
 mod capture_tests;
 pub mod checksum;
+pub mod conn;
 pub mod options;
 pub mod reassembly;
 pub mod tcp;
