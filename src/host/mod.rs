@@ -741,7 +741,11 @@ impl Host {
             let mut trace = Trace::default();
             trace.push(r);
             let ethertype = if t.is_v6() { ETHERTYPE_IPV6 } else { ETHERTYPE_IPV4 };
-            self.send_to_neighbor(route.iface, hop, Waiting { iface: route.iface, ethertype, packet: p, trace, src: t.src });
+            self.send_to_neighbor(
+                route.iface,
+                hop,
+                Waiting { iface: route.iface, ethertype, packet: p, trace, src: t.src },
+            );
         }
         None
     }

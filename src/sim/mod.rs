@@ -10,7 +10,12 @@
 //! Nothing here reads the OS clock or OS randomness: time is [`crate::time::Instant`], randomness
 //! is a seeded [`crate::rng::Rng`] handed in by the caller.
 
+pub mod build;
 pub mod engine;
 pub mod link;
 pub mod scenario;
 pub mod switch;
+#[cfg(test)]
+mod tests;
+pub mod timeline;
+pub mod world;
