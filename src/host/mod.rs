@@ -313,6 +313,11 @@ impl Host {
         &self.stats
     }
 
+    /// TCP segments sent again (after a timeout or as a fast retransmit).
+    pub fn tcp_retransmissions(&self) -> u64 {
+        self.tcp.retransmissions
+    }
+
     /// `ip neigh` lines.
     pub fn neighbors(&self) -> Vec<String> {
         self.neigh.show(&self.iface_names(), self.now)

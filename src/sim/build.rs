@@ -140,16 +140,17 @@ fn program(spec: &Spec, steps: Vec<(Duration, ScriptCall)>, draw: u32) -> Result
             files.iter().map(|(k, v)| (k.clone(), (content_type(k).to_string(), v.clone()))).collect(),
         )),
         Spec::HttpGet { url, .. } => {
-            let ip =
-                match &url.host {
-                    UrlHost::Ip(ip) => *ip,
-                    UrlHost::Name(n) => return Err(Error::config(
+            let ip = match &url.host {
+                UrlHost::Ip(ip) => *ip,
+                UrlHost::Name(n) => {
+                    return Err(Error::config(
                         Some(crate::layer::LayerId::Application),
                         format!(
                             "http-get of {n}: resolving names before the GET is not built; give the server's address"
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             let host = match &url.host {
                 UrlHost::Ip(IpAddr::V6(a)) => format!("[{a}]"),
                 UrlHost::Ip(a) => a.to_string(),

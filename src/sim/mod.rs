@@ -14,6 +14,7 @@ pub mod build;
 pub mod engine;
 pub mod link;
 pub mod scenario;
+pub mod summary;
 pub mod switch;
 #[cfg(test)]
 mod tests;

@@ -383,7 +383,11 @@ impl World {
             let file =
                 std::fs::File::create(&path).map_err(|e| Error::io(format!("cannot write {}: {e}", path.display())))?;
             let mut sink = crate::pcap::PcapSink::new(std::io::BufWriter::new(file))?;
-            for (at, f) in &l.capture {
+            // In time order: a frame handed to a busy link starts after those queued before it,
+            // but both directions share the file (stable sort keeps same-time frames in order).
+            let mut frames: Vec<&(Instant, Vec<u8>)> = l.capture.iter().collect();
+            frames.sort_by_key(|f| f.0);
+            for (at, f) in frames {
                 sink.write(*at, f)?;
             }
             use std::io::Write;
