@@ -322,10 +322,8 @@ impl Host {
         let local = SocketAddr::new(dst, seg.dst_port);
         let remote = SocketAddr::new(src, seg.src_port);
         let found = self.tcp.by_tuple.get(&(local, remote)).copied();
-        let rel = found
-            .and_then(|c| self.tcp.entries[c].as_ref())
-            .map(|e| RelativeTo { seq: e.conn.irs(), ack: e.conn.config().iss });
-        let mut r = tcp_record(Direction::Up, &payload, rel);
+        let rel_of = |e: &Entry| RelativeTo { seq: e.conn.irs(), ack: e.conn.config().iss };
+        let mut r = tcp_record(Direction::Up, &payload, None);
         r.checks.push(Check::new("tcp.checksum.status", "Checksum", status.is_acceptable(), status.detail()));
         if !status.is_acceptable() {
             r.notes.push("bad checksum: discarded (RFC 9293 §3.10.7.4)".into());
@@ -338,6 +336,10 @@ impl Host {
                 let before = e.conn.state();
                 e.conn.on_segment(&seg, now);
                 let after = e.conn.state();
+                // Numbers relative to both initial sequence numbers, known once the SYN is in.
+                let checks = std::mem::take(&mut r.checks);
+                r = tcp_record(Direction::Up, &payload, Some(rel_of(e)));
+                r.checks = checks;
                 if before != after {
                     r.notes.push(format!("{} → {}", state_name(before), state_name(after)));
                 }
@@ -370,6 +372,9 @@ impl Host {
                 cx.trace.push(r);
                 return Some(self.drop_packet(format!("L4: SYN to {local} not acceptable")));
             };
+            let checks = std::mem::take(&mut r.checks);
+            r = tcp_record(Direction::Up, &payload, Some(RelativeTo { seq: conn.irs(), ack: conn.config().iss }));
+            r.checks = checks;
             r.notes.push(format!("SYN to listening socket {local}: SYN-RECEIVED, answer SYN-ACK"));
             cx.trace.push(r);
             self.tcp.insert(Entry {

@@ -326,7 +326,10 @@ impl World {
                 return;
             }
         };
-        let summary = crate::host::info(&trace);
+        let mut summary = crate::host::info(&trace);
+        if summary.is_empty() {
+            summary = format!("{len}-byte frame out of port {}", port + 1);
+        }
         let outcome = self.links[l].link.transmit(dir, signal, len, now, &mut self.rng);
         let without_fcs = frame[..len.saturating_sub(4)].to_vec();
         match outcome {
