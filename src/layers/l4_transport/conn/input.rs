@@ -74,6 +74,7 @@ impl TcpConn {
             self.establish(now);
             self.new_ack(seg, now);
             self.ack_now = true;
+            self.handshake_ack = true;
             // "If there are other controls or text in the segment, then continue processing
             // at the sixth step": data on the SYN-ACK starts after the SYN.
             if !seg.payload.is_empty() || f.contains(TcpFlags::FIN) {

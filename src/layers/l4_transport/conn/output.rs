@@ -32,6 +32,9 @@ impl TcpConn {
             TcpState::TimeWait => return if self.ack_now { Some(self.pure_ack(now)) } else { None },
             _ => {}
         }
+        if std::mem::take(&mut self.handshake_ack) {
+            return Some(self.pure_ack(now));
+        }
         if std::mem::take(&mut self.fast_rtx) {
             if let Some(seg) = self.retransmit_first(now) {
                 return Some(seg);
@@ -191,8 +194,10 @@ impl TcpConn {
     /// The window to advertise, as the header's (scaled) value, and the right edge it sets.
     /// RFC 9293 §3.8.6.2.2 (receiver-side SWS avoidance): the right edge RCV.NXT+RCV.WND moves
     /// only when the buffer space beyond it is at least min(half the buffer, one full segment);
-    /// it never moves left (§3.8.6: shrinking the window is strongly discouraged), so scaling
-    /// (RFC 7323 §2.3) rounds up rather than below the edge already given.
+    /// it never moves left (§3.8.6: shrinking the window is strongly discouraged): data up to
+    /// the furthest edge advertised stays acceptable. A scaled window (RFC 7323 §2.3) is rounded
+    /// down, so the peer may see the edge retract by less than 2^shift bytes (RFC 7323
+    /// Appendix F expects this); the buffer is never overcommitted.
     fn window_candidate(&self) -> (u16, u32) {
         let nxt = self.recv.rcv_nxt();
         let current = self.rcv_wnd();
@@ -201,10 +206,7 @@ impl TcpConn {
         let wanted = if free >= current.saturating_add(threshold) { free } else { current };
         let shift = u32::from(self.rcv_wscale);
         let wanted = wanted.min(u32::from(u16::MAX) << shift);
-        let mut field = wanted >> shift;
-        if (field << shift) < current {
-            field = current.div_ceil(1 << shift).min(u32::from(u16::MAX));
-        }
+        let field = wanted >> shift;
         let edge = nxt.wrapping_add(field << shift);
         (field as u16, seq_max(self.rcv_adv, edge))
     }

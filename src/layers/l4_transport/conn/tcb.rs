@@ -98,6 +98,9 @@ pub struct TcpConn {
 
     // What poll_transmit owes.
     pub(super) ack_now: bool,
+    /// The third segment of the handshake goes out on its own, before any data (as Linux's
+    /// `tcp_rcv_synsent_state_process` sends it), so a trace shows SYN, SYN-ACK, ACK.
+    pub(super) handshake_ack: bool,
     pub(super) fast_rtx: bool,
     pub(super) probe_pending: bool,
     /// What a send below SND.MAX is, when it happens (set by the timeout, a probe, a duplicate
@@ -164,6 +167,7 @@ impl TcpConn {
             syn_retransmitted: false,
             cc,
             ack_now: false,
+            handshake_ack: false,
             fast_rtx: false,
             probe_pending: false,
             resend_reason: Some(RetransmitReason::Timeout),
