@@ -40,6 +40,11 @@ impl TcpConn {
                 return Some(seg);
             }
         }
+        if std::mem::take(&mut self.sack_rtx) {
+            if let Some(seg) = self.retransmit_hole(now) {
+                return Some(seg);
+            }
+        }
         let probe = std::mem::take(&mut self.probe_pending);
         if let Some(seg) = self.send_data(now, probe) {
             return Some(seg);
@@ -270,6 +275,27 @@ impl TcpConn {
         }
         let seg = self.build(seq, flags, payload, options);
         self.after_send(now, seq, len as u32 + u32::from(fin), Some(RetransmitReason::FastRetransmit));
+        self.rxt_next = end;
+        Some(seg)
+    }
+
+    /// In fast recovery with SACK, a further duplicate ACK: resend the first hole not yet
+    /// resent below the highest SACKed byte (RFC 6675 §4, NextSeg rule 1), one segment at most.
+    fn retransmit_hole(&mut self, now: Instant) -> Option<TcpSegment> {
+        if !self.cc.in_recovery() {
+            return None;
+        }
+        let from = seq_max(self.rxt_next, self.snd_una);
+        let (seq, hole_end) = self.sacked.hole_from(from)?;
+        let (options, room) = self.established_options(now);
+        let len = self.send_buf.available_from(seq).min(room).min(hole_end.wrapping_sub(seq) as usize);
+        if len == 0 {
+            return None;
+        }
+        let payload = self.send_buf.read(seq, len);
+        let seg = self.build(seq, TcpFlags::ACK, payload, options);
+        self.after_send(now, seq, len as u32, Some(RetransmitReason::FastRetransmit));
+        self.rxt_next = seq.wrapping_add(len as u32);
         Some(seg)
     }
 
@@ -279,6 +305,13 @@ impl TcpConn {
     /// (§3.8.6.2.1: send a full segment, or all that is queued, or at least half the largest
     /// window the peer has offered). `force`: the persist timer fired, send what fits.
     fn send_data(&mut self, now: Instant, force: bool) -> Option<TcpSegment> {
+        // Going back after a timeout: what the peer SACKed is not sent again.
+        while seq_lt(self.snd_nxt, self.snd_max) {
+            match self.sacked.covering(self.snd_nxt) {
+                Some(r) => self.snd_nxt = r,
+                None => break,
+            }
+        }
         let fin_pending = self.fin_seq.is_some_and(|f| seq_le(self.snd_nxt, f));
         let avail = self.send_buf.available_from(self.snd_nxt);
         if avail == 0 && !fin_pending {
@@ -288,7 +321,13 @@ impl TcpConn {
         let in_flight = self.snd_nxt.wrapping_sub(self.snd_una);
         let usable = self.snd_wnd.min(self.cc.cwnd()).saturating_sub(in_flight) as usize;
         let is_rtx = seq_lt(self.snd_nxt, self.snd_max);
-        let len = avail.min(room).min(usable);
+        let mut len = avail.min(room).min(usable);
+        if is_rtx {
+            // A resend stops where the next SACKed block begins.
+            if let Some(next) = self.sacked.next_after(self.snd_nxt) {
+                len = len.min(next.wrapping_sub(self.snd_nxt) as usize);
+            }
+        }
         if avail > 0 && len == 0 {
             return None;
         }

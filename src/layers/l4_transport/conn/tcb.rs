@@ -8,6 +8,7 @@ use super::super::tcp::{TcpFlags, TcpSegment};
 use super::cc::NewReno;
 use super::event::{ConnEvent, ConnStats, RetransmitReason, SockError};
 use super::rto::RtoEstimator;
+use super::sack::Scoreboard;
 use super::send::SendBuffer;
 use super::{seq_le, seq_lt, ConnConfig, TcpState};
 use crate::time::Instant;
@@ -102,6 +103,12 @@ pub struct TcpConn {
     /// `tcp_rcv_synsent_state_process` sends it), so a trace shows SYN, SYN-ACK, ACK.
     pub(super) handshake_ack: bool,
     pub(super) fast_rtx: bool,
+    /// A duplicate ACK in fast recovery with SACK: resend the next hole.
+    pub(super) sack_rtx: bool,
+    /// What the peer reported holding above SND.UNA.
+    pub(super) sacked: Scoreboard,
+    /// Holes below this were already resent in this recovery.
+    pub(super) rxt_next: u32,
     pub(super) probe_pending: bool,
     /// What a send below SND.MAX is, when it happens (set by the timeout, a probe, a duplicate
     /// SYN; `None` for the SYN-ACK of a simultaneous open, which is no retransmission).
@@ -169,6 +176,9 @@ impl TcpConn {
             ack_now: false,
             handshake_ack: false,
             fast_rtx: false,
+            sack_rtx: false,
+            sacked: Scoreboard::default(),
+            rxt_next: iss,
             probe_pending: false,
             resend_reason: Some(RetransmitReason::Timeout),
             rst_pending: None,
@@ -532,6 +542,7 @@ impl TcpConn {
         self.snd_nxt = self.snd_una;
         self.resend_reason = Some(RetransmitReason::Timeout);
         self.fast_rtx = false;
+        self.sack_rtx = false;
         self.rtt_timed = None;
         self.karn_blocked = true;
         // §5.5/5.6: the timer restarts with the backed-off RTO.

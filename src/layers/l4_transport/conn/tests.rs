@@ -762,6 +762,65 @@ fn out_of_order_segments_get_immediate_duplicate_acks_and_sack_blocks() {
     assert!(w.b_app.got == w.a_app.out);
 }
 
+/// Drop the 2nd, 5th and 8th full data segments of a transfer (once each) and return the wire
+/// after the data is through, and the sequence numbers dropped.
+fn three_losses_in_one_window(sack: bool) -> (Wire, Vec<u32>) {
+    let mut cfg_a = a_cfg();
+    cfg_a.sack = sack;
+    let mut cfg_b = b_cfg();
+    cfg_b.sack = sack;
+    cfg_b.delayed_ack = None;
+    let mut w = Wire::new(cfg_a, cfg_b, 16, Impair::default());
+    w.a_app.out = pattern(20 * 1448, 2);
+    let dropped = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = dropped.clone();
+    let mut n = 0;
+    w.drop = Some(Box::new(move |dir, seg| {
+        if dir == Dir::AtoB && seg.payload.len() == 1448 {
+            n += 1;
+            if [2, 5, 8].contains(&n) {
+                seen.borrow_mut().push(seg.seq);
+                return true;
+            }
+        }
+        false
+    }));
+    w.run_until(Duration::from_secs(10), |w| w.b_app.got.len() == 20 * 1448);
+    assert!(w.b_app.got == w.a_app.out);
+    let d = dropped.borrow().clone();
+    (w, d)
+}
+
+fn retransmissions(w: &Wire) -> Vec<(Instant, u32, RetransmitReason)> {
+    w.a_events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            ConnEvent::Retransmitted { seq, reason, .. } => Some((*t, *seq, *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn sack_resends_every_hole_within_one_round_trip() {
+    let (w, dropped) = three_losses_in_one_window(true);
+    let rtx = retransmissions(&w);
+    let seqs: Vec<u32> = rtx.iter().map(|r| r.1).collect();
+    assert_eq!(seqs, dropped, "exactly the lost segments, nothing SACKed");
+    assert!(rtx.iter().all(|r| r.2 == RetransmitReason::FastRetransmit));
+    assert_eq!(w.a.stats().timeouts, 0);
+    // All three holes go on the duplicate ACKs of one round trip (20 ms).
+    assert!(rtx[2].0 - rtx[0].0 < ms(20), "{rtx:?}");
+
+    // NewReno without SACK also gets there without a timeout, one hole per round trip (each
+    // partial ACK reveals the next, RFC 6582).
+    let (w, dropped) = three_losses_in_one_window(false);
+    let rtx = retransmissions(&w);
+    assert_eq!(rtx.iter().map(|r| r.1).collect::<Vec<_>>(), dropped);
+    assert_eq!(w.a.stats().timeouts, 0);
+    assert!(rtx[2].0 - rtx[0].0 >= ms(40), "{rtx:?}");
+}
+
 mod prop {
     use super::*;
     use proptest::prelude::*;
