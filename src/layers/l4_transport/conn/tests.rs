@@ -821,6 +821,127 @@ fn sack_resends_every_hole_within_one_round_trip() {
     assert!(rtx[2].0 - rtx[0].0 >= ms(40), "{rtx:?}");
 }
 
+/// The wire's segments (as sent, before any loss) as Ethernet II + IPv4 frames in a pcap.
+fn write_pcap(w: &Wire, name: &str) -> std::path::PathBuf {
+    use etherparse::{EtherType, Ethernet2Header, IpDscp, IpEcn, IpNumber, Ipv4Header};
+    let path = std::env::temp_dir().join(format!("osilab-conn-{}-{name}.pcap", std::process::id()));
+    let file = std::fs::File::create(&path).expect("a temporary file");
+    let mut sink = crate::pcap::PcapSink::new(std::io::BufWriter::new(file)).expect("pcap header");
+    let (mac_a, mac_b) = ([0x02, 0, 0, 0, 0, 0xa], [0x02, 0, 0, 0, 0, 0xb]);
+    for (i, (t, dir, seg)) in w.log.iter().enumerate() {
+        let ((src, dst), (smac, dmac)) = match dir {
+            Dir::AtoB => ((A_IP, B_IP), (mac_a, mac_b)),
+            Dir::BtoA => ((B_IP, A_IP), (mac_b, mac_a)),
+        };
+        let tcp = seg.emit(IpAddr::V4(src), IpAddr::V4(dst)).expect("emits");
+        let ip = Ipv4Header {
+            dscp: IpDscp::ZERO,
+            ecn: IpEcn::ZERO,
+            total_len: (20 + tcp.len()) as u16,
+            identification: i as u16,
+            dont_fragment: true,
+            more_fragments: false,
+            fragment_offset: Default::default(),
+            time_to_live: 64,
+            protocol: IpNumber::TCP,
+            header_checksum: 0,
+            source: src.octets(),
+            destination: dst.octets(),
+            options: Default::default(),
+        };
+        let ip = Ipv4Header { header_checksum: ip.calc_header_checksum(), ..ip };
+        let mut frame =
+            Ethernet2Header { source: smac, destination: dmac, ether_type: EtherType::IPV4 }.to_bytes().to_vec();
+        frame.extend_from_slice(&ip.to_bytes());
+        frame.extend_from_slice(&tcp);
+        sink.write(*t, &frame).expect("pcap record");
+    }
+    drop(sink);
+    path
+}
+
+/// `tshark -T fields` over a pcap, one `|`-separated row per frame; `None` (after saying why)
+/// when tshark is missing, except under CI=true, where that fails.
+fn tshark(path: &std::path::Path, fields: &[&str]) -> Option<Vec<Vec<String>>> {
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.args(["-n", "-r"]).arg(path);
+    cmd.args([
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+        "-o",
+        "tcp.analyze_sequence_numbers:TRUE",
+    ]);
+    cmd.args(["-o", "tcp.relative_sequence_numbers:FALSE", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    match cmd.output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            Some(text.lines().map(|l| l.split('|').map(str::to_owned).collect()).collect())
+        }
+        other => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(!ci, "tshark is required under CI=true: {other:?}");
+            eprintln!("SKIPPED: tshark not usable ({other:?})");
+            None
+        }
+    }
+}
+
+#[test]
+fn tshark_accepts_the_segments_and_sees_the_fast_retransmission() {
+    // Handshake, data both ways, close; every segment with good checksums, none malformed,
+    // nothing tshark warns about.
+    let mut w = Wire::new(a_cfg(), b_cfg(), 17, Impair::default());
+    w.a_app.out = pattern(20_000, 4);
+    w.b_app.out = pattern(3000, 5);
+    w.a_app.close_when_sent = true;
+    w.b_app.close_when_sent = true;
+    w.run(Duration::from_secs(120));
+    let path = write_pcap(&w, "clean");
+    let fields = ["frame.number", "_ws.malformed", "_ws.expert.severity", "tcp.checksum.status", "tcp.flags.str"];
+    let rows = tshark(&path, &fields);
+    let _ = std::fs::remove_file(&path);
+    let Some(rows) = rows else { return };
+    assert_eq!(rows.len(), w.log.len());
+    for r in &rows {
+        assert_eq!(r[1], "", "malformed: {r:?}");
+        assert_eq!(r[3], "1", "checksum status (1 = good): {r:?}");
+        // Expert severities: 2097152 chat (SYN, FIN), 4194304 note; warn and error are worse.
+        assert!(r[2].split(',').all(|s| s.is_empty() || s.parse::<u32>().is_ok_and(|v| v < 6291456)), "{r:?}");
+    }
+    assert!(rows[0][4].ends_with("S·"), "{:?}", rows[0]);
+
+    // One segment dropped mid-stream: tshark, reading the capture at the senders, calls our
+    // retransmission a fast retransmission after the duplicate ACKs.
+    let mut cfg_b = b_cfg();
+    cfg_b.delayed_ack = None;
+    let mut w = Wire::new(a_cfg(), cfg_b, 18, Impair::default());
+    w.a_app.out = pattern(30_000, 1);
+    let mut n = 0;
+    w.drop = Some(Box::new(move |dir, seg| {
+        if dir == Dir::AtoB && seg.payload.len() == 1448 {
+            n += 1;
+            return n == 4;
+        }
+        false
+    }));
+    w.run_until(Duration::from_secs(10), |w| w.b_app.got.len() == 30_000);
+    let path = write_pcap(&w, "fastrtx");
+    let rows = tshark(&path, &["tcp.seq", "tcp.analysis.fast_retransmission", "tcp.analysis.duplicate_ack_num"]);
+    let _ = std::fs::remove_file(&path);
+    let Some(rows) = rows else { return };
+    let lost = A_ISS.wrapping_add(1).wrapping_add(3 * 1448).to_string();
+    let fast: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "1").collect();
+    assert_eq!(fast.len(), 1, "{rows:?}");
+    assert_eq!(fast[0][0], lost);
+    let dup_nums: Vec<&str> = rows.iter().map(|r| r[2].as_str()).filter(|d| !d.is_empty()).collect();
+    assert!(dup_nums.starts_with(&["1", "2", "3"]), "{dup_nums:?}");
+}
+
 mod prop {
     use super::*;
     use proptest::prelude::*;
