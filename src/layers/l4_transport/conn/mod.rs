@@ -18,6 +18,10 @@
 //!   after either, and after send/recv/close: while let Some(seg) = poll_transmit(now) { emit }
 //!   while let Some(ev) = poll_event() { tell the application }
 //! ```
+//! Poll after *each* arriving segment, before handing in the next: RFC 5681 §4.2 wants an ACK
+//! for every out-of-order segment, and ACKs owed by segments handed in together go out as one
+//! (as with GRO), which hides the duplicate ACKs fast retransmit counts.
+//!
 //! The owner (the host in `src/host/`) demultiplexes by 4-tuple, answers segments for no
 //! connection with [`reset_for`], and on a SYN to a listening port makes a connection with
 //! [`TcpConn::accept`]. Checksums are the owner's: a segment that reaches `on_segment` is taken
@@ -28,8 +32,8 @@
 //! - [`event`]: [`ConnEvent`], [`SockError`] (errno names, `strerror` texts), [`ConnStats`].
 //! - [`tcb`]: [`TcpConn`], the transmission control block: the user calls (§3.10.1–§3.10.5),
 //!   timers (§3.10.8), options negotiated in the handshake.
-//! - [`input`]: "SEGMENT ARRIVES" (§3.10.7.3 SYN-SENT, §3.10.7.4 the other states).
-//! - [`output`]: what to send next: SYN, retransmissions, data within min(cwnd, SND.WND) after
+//! - `input`: "SEGMENT ARRIVES" (§3.10.7.3 SYN-SENT, §3.10.7.4 the other states).
+//! - `output`: what to send next: SYN, retransmissions, data within min(cwnd, SND.WND) after
 //!   Nagle and sender-side SWS avoidance, FIN, window probes, ACKs and window updates.
 //! - [`send`]: [`SendBuffer`], the bytes from SND.UNA on.
 //! - [`rto`]: [`RtoEstimator`], RFC 6298.
