@@ -85,6 +85,11 @@ impl NewReno {
 
     /// An ACK that moved SND.UNA forward by `acked` bytes (SND.UNA is now `ack`) with `flight`
     /// bytes still outstanding after it.
+    ///
+    /// cwnd grows only while it is being used: when the data in flight before this ACK
+    /// (`flight + acked`) was at least half of cwnd (RFC 7661 §4.3's "validated" test), so a
+    /// sender held back by the peer's window or by its application does not grow an untested
+    /// window without bound.
     pub fn on_new_ack(&mut self, ack: u32, acked: u32, flight: u32) -> CcAction {
         self.dupacks = 0;
         if self.in_recovery {
@@ -113,6 +118,10 @@ impl NewReno {
         if self.recover.is_some_and(|r| super::seq_le(r, ack)) {
             // Past "recover": forget it, so that it cannot look ahead again 2^31 bytes later.
             self.recover = None;
+        }
+        let validated = u64::from(flight) + u64::from(acked) >= u64::from(self.cwnd / 2);
+        if !validated {
+            return CcAction::None;
         }
         if self.cwnd < self.ssthresh {
             // RFC 5681 §3.1, equation (2): slow start, cwnd += min(N, SMSS).
@@ -191,21 +200,31 @@ mod tests {
     fn slow_start_then_avoidance() {
         let mut c = NewReno::new(1000, Some(2));
         // Slow start: one SMSS per ACK of a full segment.
-        c.on_new_ack(1000, 1000, 0);
+        c.on_new_ack(1000, 1000, 1000);
         assert_eq!(c.cwnd(), 3000);
         c.on_timeout(8000, 9000, true);
         assert_eq!((c.cwnd(), c.ssthresh()), (1000, 4000));
         for ack in 1..=3 {
-            c.on_new_ack(ack * 1000, 1000, 0);
+            c.on_new_ack(ack * 1000, 1000, 4000);
         }
         assert_eq!(c.cwnd(), 4000);
         // Congestion avoidance: +1 SMSS after a full cwnd (4000 bytes) is acknowledged.
         for ack in 4..=6 {
-            c.on_new_ack(ack * 1000, 1000, 0);
+            c.on_new_ack(ack * 1000, 1000, 4000);
         }
         assert_eq!(c.cwnd(), 4000);
-        c.on_new_ack(7000, 1000, 0);
+        c.on_new_ack(7000, 1000, 4000);
         assert_eq!(c.cwnd(), 5000);
+    }
+
+    #[test]
+    fn an_unused_window_does_not_grow() {
+        let mut c = NewReno::new(1000, Some(10));
+        // 2 KB in flight of a 10 KB cwnd: application- or receiver-limited.
+        c.on_new_ack(1000, 1000, 1000);
+        assert_eq!(c.cwnd(), 10_000);
+        c.on_new_ack(2000, 1000, 4000);
+        assert_eq!(c.cwnd(), 11_000);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! step by step in the RFC's order: sequence number, RST, (security,) SYN, ACK, (URG,) text,
 //! FIN. LISTEN (§3.10.7.2) is [`TcpConn::accept`]; CLOSED (§3.10.7.1) is [`super::reset_for`].
 
+use super::super::options::TcpOption;
 use super::super::reassembly::Arrival;
 use super::super::tcp::{TcpFlags, TcpSegment};
 use super::cc::CcAction;
@@ -74,6 +75,7 @@ impl TcpConn {
             self.establish(now);
             self.new_ack(seg, now);
             self.ack_now = true;
+            self.handshake_ack = true;
             // "If there are other controls or text in the segment, then continue processing
             // at the sixth step": data on the SYN-ACK starts after the SYN.
             if !seg.payload.is_empty() || f.contains(TcpFlags::FIN) {
@@ -178,13 +180,27 @@ impl TcpConn {
             return;
         }
         let wnd = u32::from(seg.window) << self.snd_wscale;
-        if seq_lt(self.snd_una, seg.ack) {
+        let advances = seq_lt(self.snd_una, seg.ack);
+        if advances {
             self.new_ack(seg, now);
-        } else if seg.ack == self.snd_una && self.is_duplicate_ack(seg, wnd) {
+        }
+        if self.sack_on {
+            // RFC 2018 §5: the SACK option of an acceptable ACK updates the scoreboard.
+            if let Some(blocks) = seg.options.iter().find_map(|o| match o {
+                TcpOption::Sack(b) => Some(b.as_slice()),
+                _ => None,
+            }) {
+                self.sacked.add(blocks, self.snd_una, self.snd_max);
+            }
+        }
+        if !advances && seg.ack == self.snd_una && self.is_duplicate_ack(seg, wnd) {
             self.stats.dup_acks_received += 1;
             let flight = self.snd_max.wrapping_sub(self.snd_una);
+            let in_recovery = self.cc.in_recovery();
             if self.cc.on_dupack(self.snd_una, flight, self.snd_max) == CcAction::Retransmit {
                 self.fast_rtx = true;
+            } else if in_recovery && !self.sacked.is_empty() {
+                self.sack_rtx = true;
             }
         }
         // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 <
@@ -263,6 +279,7 @@ impl TcpConn {
     pub(super) fn new_ack(&mut self, seg: &TcpSegment, now: Instant) {
         let ack = seg.ack;
         let acked = self.send_buf.acknowledge(ack);
+        self.sacked.advance(ack);
         self.stats.bytes_acked += acked as u64;
         self.snd_una = ack;
         if seq_lt(self.snd_nxt, ack) {
@@ -295,7 +312,13 @@ impl TcpConn {
 
         let flight = self.snd_max.wrapping_sub(self.snd_una);
         if self.cc.on_new_ack(ack, acked as u32, flight) == CcAction::Retransmit {
-            self.fast_rtx = true;
+            // A partial ACK in fast recovery (RFC 6582 §3.2 step 5): the first unacknowledged
+            // segment goes again, unless the SACK holes already resent it in this recovery.
+            if self.sack_on && seq_lt(self.snd_una, self.rxt_next) {
+                self.sack_rtx = true;
+            } else {
+                self.fast_rtx = true;
+            }
         }
         self.rto_at = if self.snd_una == self.snd_max { None } else { Some(now + self.rto.rto()) };
         if self.want_writable && self.send_buf.free() > 0 {

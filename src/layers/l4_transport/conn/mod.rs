@@ -18,6 +18,10 @@
 //!   after either, and after send/recv/close: while let Some(seg) = poll_transmit(now) { emit }
 //!   while let Some(ev) = poll_event() { tell the application }
 //! ```
+//! Poll after *each* arriving segment, before handing in the next: RFC 5681 §4.2 wants an ACK
+//! for every out-of-order segment, and ACKs owed by segments handed in together go out as one
+//! (as with GRO), which hides the duplicate ACKs fast retransmit counts.
+//!
 //! The owner (the host in `src/host/`) demultiplexes by 4-tuple, answers segments for no
 //! connection with [`reset_for`], and on a SYN to a listening port makes a connection with
 //! [`TcpConn::accept`]. Checksums are the owner's: a segment that reaches `on_segment` is taken
@@ -28,12 +32,13 @@
 //! - [`event`]: [`ConnEvent`], [`SockError`] (errno names, `strerror` texts), [`ConnStats`].
 //! - [`tcb`]: [`TcpConn`], the transmission control block: the user calls (§3.10.1–§3.10.5),
 //!   timers (§3.10.8), options negotiated in the handshake.
-//! - [`input`]: "SEGMENT ARRIVES" (§3.10.7.3 SYN-SENT, §3.10.7.4 the other states).
-//! - [`output`]: what to send next: SYN, retransmissions, data within min(cwnd, SND.WND) after
+//! - `input`: "SEGMENT ARRIVES" (§3.10.7.3 SYN-SENT, §3.10.7.4 the other states).
+//! - `output`: what to send next: SYN, retransmissions, data within min(cwnd, SND.WND) after
 //!   Nagle and sender-side SWS avoidance, FIN, window probes, ACKs and window updates.
 //! - [`send`]: [`SendBuffer`], the bytes from SND.UNA on.
 //! - [`rto`]: [`RtoEstimator`], RFC 6298.
 //! - [`cc`]: [`NewReno`], RFC 5681 + RFC 6582.
+//! - [`sack`]: the SACK scoreboard (RFC 2018 §5, part of RFC 6675).
 //! - [`reset`]: [`reset_for`], RFC 9293 §3.10.7.1.
 //!
 //! ## Choices (each a real stack's, said here so that a reader can find them)
@@ -45,9 +50,13 @@
 //!   advances SND.UNA (RFC 7323 §4.1).
 //! - After an RTO the sender goes back to SND.UNA and resends from there as the window allows
 //!   (BSD's and Linux's loss recovery after a timeout).
-//! - SACK: blocks are sent to a peer that permitted them (RFC 2018 §4, from the held
-//!   out-of-order data); received blocks are read but not acted on (no RFC 6675 scoreboard), so
-//!   SACK-permitted is offered only when `sack` is set, and the default is off.
+//! - SACK (RFC 2018), offered by default as Linux: blocks are sent for the data held out of
+//!   order (§4), and received blocks steer retransmission: in fast recovery each further
+//!   duplicate ACK resends the next hole below the highest SACKed byte (RFC 6675 §4 NextSeg rule
+//!   1, without RFC 6675's pipe estimate: NewReno's inflated cwnd limits new data), and the
+//!   go-back after a timeout skips SACKed data. The scoreboard is kept across a timeout, as
+//!   Linux's `tcp_enter_loss` keeps it (RFC 2018 §8 suggests clearing it in case the receiver
+//!   reneges; this receiver never does).
 //! - Delayed ACK 40 ms (Linux's `TCP_DELACK_MIN`; RFC 9293 §3.8.6.3 allows up to 500 ms, RFC
 //!   5681 §4.2 asks for an ACK at least every second full-sized segment); out-of-order data, a
 //!   segment that fills a gap and a FIN are acknowledged at once (RFC 5681 §4.2).
@@ -63,6 +72,7 @@ mod input;
 mod output;
 pub mod reset;
 pub mod rto;
+pub mod sack;
 pub mod send;
 pub mod state;
 pub mod tcb;
@@ -105,8 +115,7 @@ pub struct ConnConfig {
     /// Offer window scaling with this shift (RFC 7323 §2; at most 14); used when the peer offers
     /// it too. 7 by default, as Linux.
     pub window_scale: Option<u8>,
-    /// Offer SACK-permitted (RFC 2018 §2). Off by default: blocks are sent but received ones
-    /// are not acted on (see the module documentation).
+    /// Offer SACK-permitted (RFC 2018 §2); used when the peer offers it too. On by default.
     pub sack: bool,
     /// Disable Nagle's algorithm (RFC 9293 §3.7.4), as `TCP_NODELAY`.
     pub nodelay: bool,
@@ -146,7 +155,7 @@ impl ConnConfig {
             send_buffer: 65536,
             timestamps: true,
             window_scale: Some(7),
-            sack: false,
+            sack: true,
             nodelay: false,
             delayed_ack: Some(Duration::from_millis(40)),
             initial_window: Some(10),

@@ -32,8 +32,16 @@ impl TcpConn {
             TcpState::TimeWait => return if self.ack_now { Some(self.pure_ack(now)) } else { None },
             _ => {}
         }
+        if std::mem::take(&mut self.handshake_ack) {
+            return Some(self.pure_ack(now));
+        }
         if std::mem::take(&mut self.fast_rtx) {
             if let Some(seg) = self.retransmit_first(now) {
+                return Some(seg);
+            }
+        }
+        if std::mem::take(&mut self.sack_rtx) {
+            if let Some(seg) = self.retransmit_hole(now) {
                 return Some(seg);
             }
         }
@@ -191,8 +199,10 @@ impl TcpConn {
     /// The window to advertise, as the header's (scaled) value, and the right edge it sets.
     /// RFC 9293 §3.8.6.2.2 (receiver-side SWS avoidance): the right edge RCV.NXT+RCV.WND moves
     /// only when the buffer space beyond it is at least min(half the buffer, one full segment);
-    /// it never moves left (§3.8.6: shrinking the window is strongly discouraged), so scaling
-    /// (RFC 7323 §2.3) rounds up rather than below the edge already given.
+    /// it never moves left (§3.8.6: shrinking the window is strongly discouraged): data up to
+    /// the furthest edge advertised stays acceptable. A scaled window (RFC 7323 §2.3) is rounded
+    /// down, so the peer may see the edge retract by less than 2^shift bytes (RFC 7323
+    /// Appendix F expects this); the buffer is never overcommitted.
     fn window_candidate(&self) -> (u16, u32) {
         let nxt = self.recv.rcv_nxt();
         let current = self.rcv_wnd();
@@ -201,10 +211,7 @@ impl TcpConn {
         let wanted = if free >= current.saturating_add(threshold) { free } else { current };
         let shift = u32::from(self.rcv_wscale);
         let wanted = wanted.min(u32::from(u16::MAX) << shift);
-        let mut field = wanted >> shift;
-        if (field << shift) < current {
-            field = current.div_ceil(1 << shift).min(u32::from(u16::MAX));
-        }
+        let field = wanted >> shift;
         let edge = nxt.wrapping_add(field << shift);
         (field as u16, seq_max(self.rcv_adv, edge))
     }
@@ -268,6 +275,27 @@ impl TcpConn {
         }
         let seg = self.build(seq, flags, payload, options);
         self.after_send(now, seq, len as u32 + u32::from(fin), Some(RetransmitReason::FastRetransmit));
+        self.rxt_next = end;
+        Some(seg)
+    }
+
+    /// In fast recovery with SACK, a further duplicate ACK: resend the first hole not yet
+    /// resent below the highest SACKed byte (RFC 6675 §4, NextSeg rule 1), one segment at most.
+    fn retransmit_hole(&mut self, now: Instant) -> Option<TcpSegment> {
+        if !self.cc.in_recovery() {
+            return None;
+        }
+        let from = seq_max(self.rxt_next, self.snd_una);
+        let (seq, hole_end) = self.sacked.hole_from(from)?;
+        let (options, room) = self.established_options(now);
+        let len = self.send_buf.available_from(seq).min(room).min(hole_end.wrapping_sub(seq) as usize);
+        if len == 0 {
+            return None;
+        }
+        let payload = self.send_buf.read(seq, len);
+        let seg = self.build(seq, TcpFlags::ACK, payload, options);
+        self.after_send(now, seq, len as u32, Some(RetransmitReason::FastRetransmit));
+        self.rxt_next = seq.wrapping_add(len as u32);
         Some(seg)
     }
 
@@ -277,6 +305,13 @@ impl TcpConn {
     /// (§3.8.6.2.1: send a full segment, or all that is queued, or at least half the largest
     /// window the peer has offered). `force`: the persist timer fired, send what fits.
     fn send_data(&mut self, now: Instant, force: bool) -> Option<TcpSegment> {
+        // Going back after a timeout: what the peer SACKed is not sent again.
+        while seq_lt(self.snd_nxt, self.snd_max) {
+            match self.sacked.covering(self.snd_nxt) {
+                Some(r) => self.snd_nxt = r,
+                None => break,
+            }
+        }
         let fin_pending = self.fin_seq.is_some_and(|f| seq_le(self.snd_nxt, f));
         let avail = self.send_buf.available_from(self.snd_nxt);
         if avail == 0 && !fin_pending {
@@ -286,7 +321,13 @@ impl TcpConn {
         let in_flight = self.snd_nxt.wrapping_sub(self.snd_una);
         let usable = self.snd_wnd.min(self.cc.cwnd()).saturating_sub(in_flight) as usize;
         let is_rtx = seq_lt(self.snd_nxt, self.snd_max);
-        let len = avail.min(room).min(usable);
+        let mut len = avail.min(room).min(usable);
+        if is_rtx {
+            // A resend stops where the next SACKed block begins.
+            if let Some(next) = self.sacked.next_after(self.snd_nxt) {
+                len = len.min(next.wrapping_sub(self.snd_nxt) as usize);
+            }
+        }
         if avail > 0 && len == 0 {
             return None;
         }

@@ -8,6 +8,7 @@ use super::super::tcp::{TcpFlags, TcpSegment};
 use super::cc::NewReno;
 use super::event::{ConnEvent, ConnStats, RetransmitReason, SockError};
 use super::rto::RtoEstimator;
+use super::sack::Scoreboard;
 use super::send::SendBuffer;
 use super::{seq_le, seq_lt, ConnConfig, TcpState};
 use crate::time::Instant;
@@ -98,7 +99,16 @@ pub struct TcpConn {
 
     // What poll_transmit owes.
     pub(super) ack_now: bool,
+    /// The third segment of the handshake goes out on its own, before any data (as Linux's
+    /// `tcp_rcv_synsent_state_process` sends it), so a trace shows SYN, SYN-ACK, ACK.
+    pub(super) handshake_ack: bool,
     pub(super) fast_rtx: bool,
+    /// A duplicate ACK in fast recovery with SACK: resend the next hole.
+    pub(super) sack_rtx: bool,
+    /// What the peer reported holding above SND.UNA.
+    pub(super) sacked: Scoreboard,
+    /// Holes below this were already resent in this recovery.
+    pub(super) rxt_next: u32,
     pub(super) probe_pending: bool,
     /// What a send below SND.MAX is, when it happens (set by the timeout, a probe, a duplicate
     /// SYN; `None` for the SYN-ACK of a simultaneous open, which is no retransmission).
@@ -164,7 +174,11 @@ impl TcpConn {
             syn_retransmitted: false,
             cc,
             ack_now: false,
+            handshake_ack: false,
             fast_rtx: false,
+            sack_rtx: false,
+            sacked: Scoreboard::default(),
+            rxt_next: iss,
             probe_pending: false,
             resend_reason: Some(RetransmitReason::Timeout),
             rst_pending: None,
@@ -303,12 +317,6 @@ impl TcpConn {
         s.snd_wnd = self.snd_wnd;
         s.snd_mss = self.snd_mss;
         s
-    }
-
-    /// IRS, the peer's initial sequence number (0 before its SYN arrived): Wireshark's relative
-    /// numbers count from it.
-    pub fn irs(&self) -> u32 {
-        self.irs
     }
 
     /// SND.UNA, SND.NXT and RCV.NXT (RFC 9293 §3.3.1), for displays and tests.
@@ -534,6 +542,7 @@ impl TcpConn {
         self.snd_nxt = self.snd_una;
         self.resend_reason = Some(RetransmitReason::Timeout);
         self.fast_rtx = false;
+        self.sack_rtx = false;
         self.rtt_timed = None;
         self.karn_blocked = true;
         // §5.5/5.6: the timer restarts with the backed-off RTO.
