@@ -135,7 +135,8 @@ fn call_keys(call: &str) -> &'static [&'static str] {
     }
 }
 
-/// A word from `choices` within two edits of `word`, for a "did you mean" hint.
+/// The word from `choices` nearest to `word` (Levenshtein distance), if it is within one edit per
+/// three characters (at least one), for a "did you mean" hint.
 fn closest<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let distance = |a: &str, b: &str| {
         let b: Vec<char> = b.chars().collect();
@@ -150,7 +151,12 @@ fn closest<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> Option
         }
         prev[b.len()]
     };
-    choices.into_iter().map(|c| (distance(word, c), c)).filter(|(d, _)| *d <= 2).min_by_key(|(d, _)| *d).map(|(_, c)| c)
+    choices
+        .into_iter()
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= (word.chars().count() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 fn did_you_mean<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> Option<String> {
@@ -214,7 +220,9 @@ impl<'a> Tbl<'a> {
 
 impl<'a> Val<'a> {
     fn type_error(&self, ld: &Loader, expected: &str) -> ScenarioError {
-        ld.err(&self.span, &self.field, format!("expected {expected}, found a {}", self.v.type_str()))
+        let found = self.v.type_str();
+        let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        ld.err(&self.span, &self.field, format!("expected {expected}, found {article} {found}"))
     }
 
     fn str(&self, ld: &Loader) -> Res<&'a str> {
@@ -1206,8 +1214,7 @@ impl<'a> Loader<'a> {
         let nick = match t.get("nick") {
             Some(v) => {
                 let n = v.str(self)?;
-                chat_check(&format!("JOIN {n}"))
-                    .map_err(|m| self.err(&v.span, &v.field, format!("{n:?} is not a nick: {m}")))?;
+                chat_check(&format!("JOIN {n}")).map_err(|m| self.err(&v.span, &v.field, m))?;
                 n.to_string()
             }
             None => host.to_string(),
@@ -1232,8 +1239,7 @@ impl<'a> Loader<'a> {
                 }
                 let tv = st.req(self, "text", "what to say")?;
                 let text = tv.str(self)?;
-                chat_check(&format!("MSG {text}"))
-                    .map_err(|m| self.err(&tv.span, &tv.field, format!("cannot be said in the chat room: {m}")))?;
+                chat_check(&format!("MSG {text}")).map_err(|m| self.err(&tv.span, &tv.field, m))?;
                 says.push((Say { at, text: text.to_string() }, at_v.span.clone()));
             }
         }
