@@ -407,6 +407,19 @@ fn macs_are_individual_and_unique() {
     let clash = "name = \"t\"\n[[host]]\nname = \"a\"\nipv4 = \"192.0.2.1/24\"\n[[host]]\nname = \"b\"\n\
                  ipv4 = \"192.0.2.2/24\"\nmac = \"02:00:00:00:01:01\"\n";
     assert_eq!(err(clash), "x.toml:8: host \"b\".mac: 02:00:00:00:01:01 is already the MAC address of a:eth0");
+    let derived = "name = \"t\"\n[[host]]\nname = \"a\"\nipv4 = \"192.0.2.1/24\"\nmac = \"02:00:00:00:02:01\"\n\
+                   [[host]]\nname = \"b\"\nipv4 = \"192.0.2.2/24\"\n";
+    assert_eq!(
+        err(derived),
+        "x.toml:6: host \"b\": the derived MAC 02:00:00:00:02:01 of b:eth0 is already a:eth0's\n  hint: give one of \
+         them another mac"
+    );
+    let long = "name = \"t\"\n[[router]]\nname = \"r\"\n[[router.interface]]\nname = \"e0\"\nipv4 = \"192.0.2.1/24\"\n\
+                [[router.interface]]\nname = \"e1\"\nipv4 = \"198.51.100.1/24\"\nmac = \"02:00:00:00:01:01\"\n";
+    assert_eq!(
+        err(long),
+        "x.toml:10: router \"r\".interface \"e1\".mac: 02:00:00:00:01:01 is already the MAC address of r:e0"
+    );
 }
 
 #[test]
