@@ -60,6 +60,8 @@
 //! they are sorted by time, stably.
 
 mod load;
+mod programs;
+mod reader;
 pub mod units;
 
 #[cfg(test)]
