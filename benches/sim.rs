@@ -19,8 +19,10 @@ use std::time::Duration;
 
 /// Pops (and as many schedules) per measured iteration.
 const STEPS: u64 = 100_000;
-/// Mean delay of a new event, ns; the delays are uniform on [0, 2 × MEAN).
-const MEAN_DELAY: u64 = 1_000;
+/// Mean delays of a new event, ns (the delays are uniform on [0, 2 × mean)): 1 µs makes many
+/// events share an instant (100k events over 2 µs), as a busy LAN does; 1 ms spreads them out, as
+/// timers do.
+const MEAN_DELAYS: [(&str, u64); 2] = [("1us", 1_000), ("1ms", 1_000_000)];
 
 /// A payload of the size a world's event might have (an id and a kind).
 #[derive(Debug, Clone, Copy)]
@@ -30,12 +32,12 @@ struct Ev {
 }
 
 /// The `EventQueue` hold model: `steps` pops, each scheduling one event.
-fn hold_osilab(q: &mut EventQueue<Ev>, rng: &mut Rng, steps: u64) -> u64 {
+fn hold_osilab(q: &mut EventQueue<Ev>, rng: &mut Rng, mean: u64, steps: u64) -> u64 {
     let mut sum = 0u64;
     for _ in 0..steps {
         let Some((_, ev)) = q.pop() else { break };
         sum = sum.wrapping_add(u64::from(ev.target));
-        let delay = Duration::from_nanos(rng.next_u64() % (2 * MEAN_DELAY));
+        let delay = Duration::from_nanos(rng.next_u64() % (2 * mean));
         q.schedule_in(delay, Ev { target: ev.target, kind: ev.kind ^ 1 });
     }
     sum
@@ -46,13 +48,14 @@ fn hold_binary_heap(
     h: &mut BinaryHeap<Reverse<(u64, u64, u32, u32)>>,
     seq: &mut u64,
     rng: &mut Rng,
+    mean: u64,
     steps: u64,
 ) -> u64 {
     let mut sum = 0u64;
     for _ in 0..steps {
         let Some(Reverse((now, _, target, kind))) = h.pop() else { break };
         sum = sum.wrapping_add(u64::from(target));
-        let at = now + rng.next_u64() % (2 * MEAN_DELAY);
+        let at = now + rng.next_u64() % (2 * mean);
         *seq += 1;
         h.push(Reverse((at, *seq, target, kind ^ 1)));
     }
@@ -62,27 +65,29 @@ fn hold_binary_heap(
 fn engine(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(STEPS));
-    for pending in [1_000u32, 100_000] {
-        g.bench_function(BenchmarkId::new("osilab", pending), |b| {
-            let mut rng = Rng::new(1);
-            let mut q = EventQueue::with_capacity(pending as usize);
-            for i in 0..pending {
-                q.schedule(Instant::from_nanos(rng.next_u64() % (2 * MEAN_DELAY)), Ev { target: i, kind: 0 });
-            }
-            b.iter(|| black_box(hold_osilab(&mut q, &mut rng, STEPS)));
-            assert_eq!(q.len(), pending as usize);
-        });
-        g.bench_function(BenchmarkId::new("binary-heap", pending), |b| {
-            let mut rng = Rng::new(1);
-            let mut h = BinaryHeap::with_capacity(pending as usize);
-            let mut seq = 0u64;
-            for i in 0..pending {
-                seq += 1;
-                h.push(Reverse((rng.next_u64() % (2 * MEAN_DELAY), seq, i, 0u32)));
-            }
-            b.iter(|| black_box(hold_binary_heap(&mut h, &mut seq, &mut rng, STEPS)));
-            assert_eq!(h.len(), pending as usize);
-        });
+    for (label, mean) in MEAN_DELAYS {
+        for pending in [1_000u32, 100_000] {
+            g.bench_function(BenchmarkId::new(format!("osilab-{label}"), pending), |b| {
+                let mut rng = Rng::new(1);
+                let mut q = EventQueue::with_capacity(pending as usize);
+                for i in 0..pending {
+                    q.schedule(Instant::from_nanos(rng.next_u64() % (2 * mean)), Ev { target: i, kind: 0 });
+                }
+                b.iter(|| black_box(hold_osilab(&mut q, &mut rng, mean, STEPS)));
+                assert_eq!(q.len(), pending as usize);
+            });
+            g.bench_function(BenchmarkId::new(format!("binary-heap-{label}"), pending), |b| {
+                let mut rng = Rng::new(1);
+                let mut h = BinaryHeap::with_capacity(pending as usize);
+                let mut seq = 0u64;
+                for i in 0..pending {
+                    seq += 1;
+                    h.push(Reverse((rng.next_u64() % (2 * mean), seq, i, 0u32)));
+                }
+                b.iter(|| black_box(hold_binary_heap(&mut h, &mut seq, &mut rng, mean, STEPS)));
+                assert_eq!(h.len(), pending as usize);
+            });
+        }
     }
     g.finish();
 }

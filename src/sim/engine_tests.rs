@@ -161,6 +161,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0u64..50).prop_map(Op::Schedule),
+        // Far apart: keys in the radix heap's high buckets.
+        1 => (0u64..1 << 40).prop_map(Op::Schedule),
         1 => any::<usize>().prop_map(Op::Cancel),
         2 => Just(Op::Pop),
     ]
