@@ -55,16 +55,19 @@
 //! fail only by returning an [`Error`] that names the layer and byte offset.
 
 pub mod addr;
+pub mod apps;
 pub mod capture;
 pub mod cli;
 mod digits;
 pub mod dissect;
 pub mod error;
+pub mod host;
 pub mod layer;
 pub mod layers;
 pub mod pcap;
 pub mod render;
 pub mod rng;
+pub mod sim;
 pub mod stack;
 pub mod time;
 pub mod trace;

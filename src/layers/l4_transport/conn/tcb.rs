@@ -319,6 +319,12 @@ impl TcpConn {
         s
     }
 
+    /// IRS, the peer's initial sequence number (0 before its SYN arrived): Wireshark's relative
+    /// numbers count from it.
+    pub fn irs(&self) -> u32 {
+        self.irs
+    }
+
     /// SND.UNA, SND.NXT and RCV.NXT (RFC 9293 §3.3.1), for displays and tests.
     pub fn sequence(&self) -> (u32, u32, u32) {
         (self.snd_una, self.snd_nxt, self.recv.rcv_nxt())
