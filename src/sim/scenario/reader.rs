@@ -15,10 +15,14 @@ pub(super) type Res<T> = Result<T, ScenarioError>;
 
 /// The loader's state: the text (for line numbers), the file's name and the warnings so far.
 pub(super) struct Loader<'a> {
-    pub(super) text: &'a str,
+    /// The file's name, for messages.
     pub(super) file: &'a str,
+    /// Where an http-server's `{ file = … }` paths start.
     pub(super) base: &'a Path,
+    /// The warnings so far.
     pub(super) warnings: Vec<Diagnostic>,
+    /// The byte offset where each line starts (line 1 at index 0).
+    line_starts: Vec<usize>,
 }
 
 /// A value in the document with its span and its field path.
@@ -240,10 +244,15 @@ impl<'a> Val<'a> {
 }
 
 impl<'a> Loader<'a> {
+    /// A loader for `text`, called `file` in messages.
+    pub(super) fn new(text: &str, file: &'a str, base: &'a Path) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Loader { file, base, warnings: Vec::new(), line_starts }
+    }
+
     /// The 1-based line of a byte offset.
     pub(super) fn line(&self, span: &Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.line_starts.partition_point(|&start| start <= span.start).max(1)
     }
 
     pub(super) fn diag(&self, span: &Range<usize>, field: &str, message: String, hint: Option<String>) -> Diagnostic {
@@ -271,11 +280,7 @@ impl<'a> Loader<'a> {
 
     /// A span that starts on `line` (for messages about a device found after its table was read).
     pub(super) fn line_span(&self, line: usize) -> Range<usize> {
-        let start = if line <= 1 {
-            0
-        } else {
-            self.text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1).unwrap_or(self.text.len())
-        };
+        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
         start..start
     }
 }

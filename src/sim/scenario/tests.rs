@@ -938,3 +938,29 @@ fn the_readme_example_loads() {
     let r1 = s.device(s.device_id("r1").unwrap()).unwrap().node().unwrap();
     assert_eq!(r1.routes.len(), 1);
 }
+
+#[test]
+fn a_thousand_clients_on_one_switch_load() {
+    // The issue's 1,000-client chat room, written as a teacher's script would generate it.
+    let mut text = String::from(
+        "name = \"big\"\n[[switch]]\nname = \"sw1\"\n[[host]]\nname = \"server\"\nipv4 = \"198.51.100.1/22\"\n\
+         [[link]]\na = \"server\"\nb = \"sw1\"\n[[process]]\nhost = \"server\"\nprogram = \"chat-server\"\n",
+    );
+    for i in 0..1000u32 {
+        let ip = std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 51, 100, 2)) + i);
+        text += &format!(
+            "[[host]]\nname = \"c{i}\"\nipv4 = \"{ip}/22\"\n[[link]]\na = \"c{i}\"\nb = \"sw1\"\n\
+             [[process]]\nhost = \"c{i}\"\nprogram = \"chat-client\"\nserver = \"198.51.100.1\"\n\
+             say = [{{ at = \"1s\", text = \"hello from c{i}\" }}]\n"
+        );
+    }
+    let s = ok(&text);
+    assert_eq!((s.devices.len(), s.links.len(), s.processes.len()), (1002, 1001, 1001));
+    let (_, _, sw) = s.switches().next().unwrap();
+    assert_eq!(sw.ports, 1001);
+    assert_eq!(s.links[1000].b.label, "sw1:1001");
+    let macs: std::collections::HashSet<MacAddr> = s.nodes().map(|(_, _, n)| n.interfaces[0].mac).collect();
+    assert_eq!(macs.len(), 1001);
+    // 198.51.100.0/22 runs past the documentation range: 198.51.101.x and up are warned about.
+    assert_eq!(s.warnings.len(), 1000 - 254);
+}
