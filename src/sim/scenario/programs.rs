@@ -94,12 +94,13 @@ impl<'a> Loader<'a> {
         t.path = format!("process \"{host_name}/{name}\"");
         let own = program_keys(program);
         let allowed: Vec<&str> = PROCESS_KEYS.iter().chain(own).copied().collect();
-        let whose = if own.is_empty() {
-            format!("{program} takes no options; a process's")
-        } else {
-            format!("{program}'s options: {}; every process's", list(own))
-        };
-        t.only(self, &allowed, &whose)?;
+        t.only_listed(self, &allowed, || {
+            let every = format!("every process's keys: {}", list(PROCESS_KEYS));
+            match own {
+                [] => format!("{program} takes no options; {every}"),
+                _ => format!("{program}'s options: {}; {every}", list(own)),
+            }
+        })?;
         let start = match t.get("start") {
             Some(v) => v.duration(self)?,
             None => Duration::ZERO,
@@ -478,7 +479,9 @@ impl<'a> Loader<'a> {
         t.path = format!("script[{}] ({pname} {call})", t.path.trim_start_matches("script[").trim_end_matches(']'));
         let own = call_keys(call);
         let allowed: Vec<&str> = SCRIPT_KEYS.iter().chain(own).copied().collect();
-        t.only(self, &allowed, &format!("{call}'s: {}; every line's", list(own)))?;
+        t.only_listed(self, &allowed, || {
+            format!("{call}'s options: {}; every line's keys: {}", list(own), list(SCRIPT_KEYS))
+        })?;
         let av = t.req(self, "at", "when, like \"1s\"")?;
         let at = av.duration(self)?;
         if at < p.start {

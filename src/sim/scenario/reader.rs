@@ -102,20 +102,23 @@ impl<'a> Tbl<'a> {
         self.get(key).ok_or_else(|| ld.err(&self.span, &self.path, format!("missing {key:?} ({what})")))
     }
 
-    /// Refuses keys outside `allowed` (the first in the file), naming the allowed ones.
+    /// Refuses keys outside `allowed` (the first in the file), naming the allowed ones:
+    /// "unknown key "x" (a link's keys: a, b, …)" where `whose` is "a link's".
     pub(super) fn only(&self, ld: &Loader, allowed: &[&str], whose: &str) -> Res<()> {
-        let mut unknown: Vec<(&Spanned<std::borrow::Cow<'a, str>>, ())> =
-            self.t.iter().filter(|(k, _)| !allowed.contains(&k.get_ref().as_ref())).map(|(k, _)| (k, ())).collect();
-        unknown.sort_by_key(|(k, _)| k.span().start);
-        match unknown.first() {
+        self.only_listed(ld, allowed, || format!("{whose} keys: {}", list(allowed)))
+    }
+
+    /// As [`Tbl::only`], with the parenthesis after "unknown key "x"" written by `listing`.
+    pub(super) fn only_listed(&self, ld: &Loader, allowed: &[&str], listing: impl FnOnce() -> String) -> Res<()> {
+        let unknown = self.t.keys().filter(|k| !allowed.contains(&k.get_ref().as_ref())).min_by_key(|k| k.span().start);
+        match unknown {
             None => Ok(()),
-            Some((k, _)) => {
+            Some(k) => {
                 let key = k.get_ref().as_ref();
-                let field = if self.path.is_empty() { String::new() } else { self.path.clone() };
                 Err(ld.err_hint(
                     &k.span(),
-                    &field,
-                    format!("unknown key {key:?} ({whose} keys: {})", list(allowed)),
+                    &self.path,
+                    format!("unknown key {key:?} ({})", listing()),
                     did_you_mean(key, allowed.iter().copied()),
                 ))
             }
