@@ -648,8 +648,10 @@ fn http_and_dns_programs() {
          with \"/\" and has no spaces\n  hint: like \"/index.html\""
     );
 
+    // alice gets an IPv6 address too (line 10), so the process starts on line 17.
     let get = |url: &str, extra: &str| {
         with(&format!("[[process]]\nhost = \"alice\"\nprogram = \"http-get\"\nurl = \"{url}\"\n{extra}"))
+            .replace("ipv4 = \"192.0.2.11/24\"\n", "ipv4 = \"192.0.2.11/24\"\nipv6 = \"2001:db8::11/64\"\n")
     };
     let s = ok(&get("http://[2001:db8::80]:8080/a?b=c", ""));
     assert_eq!(
@@ -665,12 +667,12 @@ fn http_and_dns_programs() {
     assert_eq!(*resolver, Some("192.0.2.10".parse().unwrap()));
     assert_eq!(
         err(&get("http://www.example.com/", "")),
-        "x.toml:19: process \"alice/http-get\".url: the URL names the host \"www.example.com\", so it needs a \
+        "x.toml:20: process \"alice/http-get\".url: the URL names the host \"www.example.com\", so it needs a \
          resolver\n  hint: add resolver = the DNS server's address, like \"192.0.2.53\""
     );
     assert_eq!(
         err(&get("https://192.0.2.10/", "")),
-        "x.toml:19: process \"alice/http-get\".url: \"https://192.0.2.10/\": https needs TLS, which http-get does not \
+        "x.toml:20: process \"alice/http-get\".url: \"https://192.0.2.10/\": https needs TLS, which http-get does not \
          speak; use http://"
     );
 
@@ -963,4 +965,16 @@ fn a_thousand_clients_on_one_switch_load() {
     assert_eq!(macs.len(), 1001);
     // 198.51.100.0/22 runs past the documentation range: 198.51.101.x and up are warned about.
     assert_eq!(s.warnings.len(), 1000 - 254);
+}
+
+#[test]
+fn targets_need_an_address_of_their_family() {
+    assert_eq!(
+        err(&with("[[process]]\nhost = \"alice\"\nprogram = \"ping\"\ntarget = \"2001:db8::10\"\n")),
+        "x.toml:19: process \"alice/ping\".target: alice has no IPv6 address, so it cannot reach 2001:db8::10"
+    );
+    assert_eq!(
+        err(&with("[[process]]\nhost = \"alice\"\nprogram = \"chat-client\"\nserver = \"[2001:db8::10]:3000\"\n")),
+        "x.toml:19: process \"alice/chat-client\".server: alice has no IPv6 address, so it cannot reach 2001:db8::10"
+    );
 }
