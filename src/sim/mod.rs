@@ -1,2 +1,1 @@
-/// Scenarios: the TOML files `osilab simulate` runs, loaded into checked plain data.
 pub mod scenario;
