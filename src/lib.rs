@@ -55,11 +55,13 @@
 //! fail only by returning an [`Error`] that names the layer and byte offset.
 
 pub mod addr;
+pub mod apps;
 pub mod capture;
 pub mod cli;
 mod digits;
 pub mod dissect;
 pub mod error;
+pub mod host;
 pub mod layer;
 pub mod layers;
 pub mod pcap;

@@ -23,6 +23,32 @@ pub enum Command {
     Demo(DemoArgs),
     /// Read a capture (pcap or pcapng) and take every frame up the layers, as Wireshark dissects it.
     Dissect(DissectArgs),
+    /// Run a scenario (a TOML file of hosts, switches, routers, links and processes) in the
+    /// deterministic network simulator, event by event.
+    Simulate(SimulateArgs),
+}
+
+/// Options of `osilab simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The scenario file (see fixtures/scenarios/).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Seed of every random choice (losses, sequence numbers, ports); default: the scenario's.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Stop at this simulated time (e.g. 10s, 250ms); default: the scenario's.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Write one pcap per link into this directory, as Wireshark would capture there.
+    #[arg(long, value_name = "DIR")]
+    pub pcap_dir: Option<PathBuf>,
+    /// Output format: timeline (an event list and a summary) or json.
+    #[arg(long, default_value = "timeline", value_name = "FORMAT")]
+    pub format: String,
+    /// Show event N's layer view (each layer's header: 1→7 in, 7→1 out) instead of the timeline.
+    #[arg(long, value_name = "EVENT")]
+    pub inspect: Option<usize>,
 }
 
 /// Options of `osilab dissect`.

@@ -1,4 +1,4 @@
-//! The command line: `osilab demo`, `osilab send` and `osilab dissect`. Parsing is clap's; each command builds a
+//! The command line: `osilab demo`, `osilab send`, `osilab dissect` and `osilab simulate`. Parsing is clap's; each command builds a
 //! [`StackConfig`](crate::stack::StackConfig), runs an [`Exchange`](crate::stack::Exchange) and
 //! renders it. Errors are one line on stderr and exit code 2.
 
@@ -6,8 +6,9 @@ mod app;
 mod args;
 mod dissect;
 mod send;
+mod simulate;
 
-pub use args::{Cli, Command, DissectArgs, SendArgs};
+pub use args::{Cli, Command, DissectArgs, SendArgs, SimulateArgs};
 
 use crate::error::Error;
 use clap::Parser;
@@ -39,6 +40,7 @@ where
     let result = match cli.command {
         Command::Send(a) => send::send(&a),
         Command::Demo(a) => send::demo(&a),
+        Command::Simulate(a) => simulate::simulate(&a),
         // Streams to stdout frame by frame: a capture may be many gigabytes.
         Command::Dissect(a) => {
             return match dissect::dissect(&a) {

@@ -349,6 +349,7 @@ pub(super) fn decapsulate(
         None => {
             r.notes.push("not an echo message: consumed at L3, nothing delivered above".to_string());
             cx.trace.push(r);
+            net.last_icmp = Some(msg);
             Ok(None)
         }
     }

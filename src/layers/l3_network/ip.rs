@@ -293,7 +293,7 @@ impl<'a> Inbound<'a> {
     /// frame offset.
     pub fn check_destination(self, at: usize) -> Result<Self> {
         let (dst, local) = (self.dst, self.net.cfg.local);
-        if dst == local || dst == self.fam.also_for_us || self.net.cfg.promiscuous {
+        if dst == local || dst == self.fam.also_for_us || self.net.groups.contains(&dst) || self.net.cfg.promiscuous {
             return Ok(self);
         }
         let e = Error::invalid(

@@ -32,10 +32,12 @@
 //! by both families), `tests.rs`.
 
 pub mod capture;
+pub mod forward;
 mod icmp;
 mod ip;
 mod ipv4;
 mod ipv6;
+pub mod nd;
 pub mod reassembly;
 #[cfg(test)]
 mod tests;
@@ -103,6 +105,12 @@ pub struct Network {
     reassembler: Reassembler,
     /// The last ICMP echo request or reply received.
     last_echo: Option<Echo>,
+    /// The last ICMP / ICMPv6 message received that was not an echo (an error, neighbor
+    /// discovery): consumed at L3, kept here for the host to act on.
+    last_icmp: Option<Vec<u8>>,
+    /// Group addresses this host has joined besides the broadcast / all-nodes address: a
+    /// subnet's directed broadcast (RFC 919), IPv6 solicited-node multicast (RFC 4291 §2.7.1).
+    groups: Vec<IpAddr>,
     /// Capture mode's own state (frame numbers of held fragments, the last ICMP quote).
     capture: capture::State,
 }
@@ -143,6 +151,8 @@ impl Network {
             cfg,
             reassembler: Reassembler::new(),
             last_echo: None,
+            last_icmp: None,
+            groups: Vec::new(),
             capture: capture::State::default(),
         })
     }
@@ -163,6 +173,55 @@ impl Network {
     /// to its request, or to answer a request with [`echo_reply`]).
     pub fn last_echo(&self) -> Option<&Echo> {
         self.last_echo.as_ref()
+    }
+
+    /// Take the last ICMP / ICMPv6 message received that was not an echo (an error such as
+    /// time exceeded or destination unreachable, or a neighbor discovery message): L3 records
+    /// and consumes it; the host reads it here to act on it (report it to a socket, learn a
+    /// neighbor).
+    pub fn take_last_icmp(&mut self) -> Option<Vec<u8>> {
+        self.last_icmp.take()
+    }
+
+    /// Accept packets sent to the group address `group` too (a subnet's directed broadcast, RFC
+    /// 919; an IPv6 solicited-node multicast address, RFC 4291 §2.7.1, which neighbor discovery
+    /// sends to).
+    pub fn join_group(&mut self, group: IpAddr) {
+        if !self.groups.contains(&group) {
+            self.groups.push(group);
+        }
+    }
+
+    /// Whether packets to `dst` are for this host: its address, the limited broadcast / all-nodes
+    /// address, or a group it joined.
+    pub fn accepts(&self, dst: IpAddr) -> bool {
+        dst == self.cfg.local
+            || dst == IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
+            || dst == IpAddr::V6(std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1))
+            || self.groups.contains(&dst)
+    }
+
+    /// Send the next packets to `remote` (a host talks to many peers through one network layer;
+    /// the transport's pseudo-header must then name the same address). Same family only.
+    pub fn set_remote(&mut self, remote: IpAddr) -> Result<()> {
+        if remote.is_ipv4() != self.cfg.local.is_ipv4() {
+            return Err(Error::config(
+                Some(LayerId::Network),
+                format!("remote {remote} is not of the same IP version as the local address {}", self.cfg.local),
+            ));
+        }
+        self.cfg.remote = remote;
+        Ok(())
+    }
+
+    /// The TTL / hop limit of the next packets (ping's `-t`, 255 for neighbor discovery).
+    pub fn set_ttl(&mut self, ttl: u8) {
+        self.cfg.ttl = ttl.max(1);
+    }
+
+    /// Set or clear IPv4's "don't fragment" on the next packets (TCP sets it, RFC 1191).
+    pub fn set_dont_fragment(&mut self, df: bool) {
+        self.cfg.dont_fragment = df && self.cfg.local.is_ipv4();
     }
 
     /// Capture mode: the number (1-based) of the frame about to be decapsulated, so that the

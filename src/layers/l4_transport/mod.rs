@@ -7,9 +7,10 @@
 //!
 //! Map: [`checksum`] (pseudo-header checksum), [`udp`] ([`UdpDatagram`]), [`tcp`]
 //! ([`TcpSegment`], [`TcpFlags`]), [`options`] ([`TcpOption`]), [`reassembly`] ([`RecvQueue`]:
-//! RCV.NXT and the segments held out of order). The connection state machine (handshake,
-//! retransmission) is not built yet: this layer sends and receives data segments on a connection
-//! taken as established, in the state [`TcpParams`] gives.
+//! RCV.NXT and the segments held out of order), [`conn`] ([`TcpConn`]: the connection state
+//! machine of RFC 9293, sans-I/O, with RFC 6298 retransmission and RFC 5681 congestion control,
+//! driven by the host of `osilab simulate`). The [`Transport`] layer itself sends and receives
+//! data segments on a connection taken as established, in the state [`TcpParams`] gives.
 //!
 //! Capture mode ([`capture`], `osilab dissect`): the same segment code observes conversations in
 //! a capture, as Wireshark does, instead of receiving on one socket: [`TransportCapture`] keeps a
@@ -24,6 +25,7 @@ pub mod capture;
 #[cfg(test)]
 mod capture_tests;
 pub mod checksum;
+pub mod conn;
 pub mod options;
 pub mod reassembly;
 pub mod tcp;
@@ -33,6 +35,7 @@ pub mod udp;
 
 pub use capture::{CaptureConfig, Piece, TransportCapture};
 pub use checksum::ChecksumStatus;
+pub use conn::{reset_for, ConnConfig, ConnEvent, ConnStats, SockError, TcpConn, TcpState};
 pub use options::TcpOption;
 pub use reassembly::RecvQueue;
 pub use tcp::{RelativeTo, TcpFlags, TcpParsed, TcpSegment, TcpView};

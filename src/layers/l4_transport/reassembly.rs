@@ -125,6 +125,12 @@ impl RecvQueue {
         self.rcv_wnd
     }
 
+    /// Set RCV.WND: a connection whose application reads slowly advertises what its receive
+    /// buffer has room for (RFC 9293 §3.8.6), and acceptability follows it.
+    pub fn set_rcv_wnd(&mut self, rcv_wnd: u32) {
+        self.rcv_wnd = rcv_wnd;
+    }
+
     /// The receive window as sequence numbers [RCV.NXT, RCV.NXT+RCV.WND) (modulo 2^32).
     pub fn window(&self) -> (u32, u32) {
         (self.rcv_nxt, self.rcv_nxt.wrapping_add(self.rcv_wnd))

@@ -1,0 +1,174 @@
+//! The timeline: every event of a run as a numbered row, like Packet Tracer's simulation mode
+//! (time, device, direction, layer, what happened), with socket calls beside the frames they
+//! cause. Each frame row keeps its device's layer view, which `--inspect N` prints.
+
+use crate::host::Pid;
+use crate::layer::LayerId;
+use crate::time::Instant;
+use crate::trace::Trace;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// What a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowKind {
+    /// A frame leaving a device.
+    Out,
+    /// A frame taken in by a device.
+    In,
+    /// A frame or packet dropped, and why.
+    Drop,
+    /// A socket call (strace style).
+    Call,
+    /// A program's own output.
+    App,
+    /// A state change (a connection established, an ICMP error noted).
+    Info,
+}
+
+impl RowKind {
+    fn word(self) -> &'static str {
+        match self {
+            RowKind::Out => "out",
+            RowKind::In => "in",
+            RowKind::Drop => "drop",
+            RowKind::Call => "call",
+            RowKind::App => "app",
+            RowKind::Info => "info",
+        }
+    }
+}
+
+/// One event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// 1-based, in order.
+    pub id: usize,
+    /// When (seconds since the start in text and JSON).
+    #[serde(serialize_with = "ser_time")]
+    pub at: Instant,
+    /// The device (or link, for what a link did).
+    pub device: String,
+    /// What kind of row.
+    pub kind: RowKind,
+    /// The process, for calls and program output.
+    pub pid: Option<Pid>,
+    /// The link a frame left or arrived by.
+    pub link: Option<String>,
+    /// The highest layer involved.
+    pub layer: Option<u8>,
+    /// The summary (Wireshark's Info column for frames).
+    pub summary: String,
+    /// The device's layer view of the frame (out: 7→1, in: 1→7).
+    #[serde(skip)]
+    pub trace: Option<Trace>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Instant, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&seconds(*t))
+}
+
+/// "1.000250000": seconds with nanoseconds.
+pub fn seconds(t: Instant) -> String {
+    let n = t.as_nanos();
+    format!("{}.{:09}", n / 1_000_000_000, n % 1_000_000_000)
+}
+
+impl Row {
+    /// A frame row.
+    pub fn frame(at: Instant, device: &str, kind: RowKind, link: &str, summary: String, trace: Trace) -> Row {
+        let layer =
+            trace.records.iter().map(|r| r.layer).filter(|l| *l != LayerId::Physical).max().map(LayerId::number);
+        Row {
+            id: 0,
+            at,
+            device: device.to_string(),
+            kind,
+            pid: None,
+            link: Some(link.to_string()),
+            layer,
+            summary,
+            trace: Some(trace),
+        }
+    }
+
+    /// A note row.
+    pub fn note(at: Instant, device: &str, kind: RowKind, pid: Option<Pid>, text: String) -> Row {
+        let layer = match kind {
+            // The socket interface: TCP/IP's session, merged into the application.
+            RowKind::Call => Some(5),
+            RowKind::App => Some(7),
+            _ => None,
+        };
+        Row { id: 0, at, device: device.to_string(), kind, pid, link: None, layer, summary: text, trace: None }
+    }
+}
+
+/// All rows of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timeline {
+    /// The rows, in order.
+    pub rows: Vec<Row>,
+}
+
+impl Timeline {
+    /// Append a row (numbered in order).
+    pub fn push(&mut self, mut r: Row) {
+        r.id = self.rows.len() + 1;
+        self.rows.push(r);
+    }
+
+    /// The text form: one line per row.
+    pub fn text(&self) -> String {
+        let dev = self.rows.iter().map(|r| r.device.chars().count()).max().unwrap_or(6).max(6);
+        let mut out = String::new();
+        let _ = writeln!(out, "{:>5}  {:<13} {:<dev$} {:<4} {:<3} what", "#", "time (s)", "device", "dir", "L");
+        for r in &self.rows {
+            let layer = r.layer.map_or("-".to_string(), |l| format!("L{l}"));
+            let who = match r.pid {
+                Some(p) => format!("[pid {p}] "),
+                None => String::new(),
+            };
+            let link = match (&r.link, r.kind) {
+                (Some(l), RowKind::Out) => format!("  → {l}"),
+                (Some(l), RowKind::In | RowKind::Drop) => format!("  ← {l}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "{:>5}  {:<13} {:<dev$} {:<4} {:<3} {who}{}{link}",
+                r.id,
+                seconds(r.at),
+                r.device,
+                r.kind.word(),
+                layer,
+                r.summary
+            );
+        }
+        out
+    }
+
+    /// `--inspect N`: row N's device and its layer view of the PDU, each layer's header in the
+    /// order the device handled them (7→1 going out, 1→7 coming in).
+    pub fn inspect(&self, id: usize) -> Option<String> {
+        let r = self.rows.get(id.checked_sub(1)?)?;
+        let mut out =
+            format!("event {} at {} s on {}: {} {}\n", r.id, seconds(r.at), r.device, r.kind.word(), r.summary);
+        match &r.trace {
+            Some(t) => {
+                let order = match r.kind {
+                    RowKind::Out => "7→1, as the device built it",
+                    _ => "1→7, as the device read it",
+                };
+                let _ = writeln!(out, "layers {order}:");
+                for rec in &t.records {
+                    let _ = writeln!(out, "\n{} ({})", rec.layer, rec.protocol);
+                    let _ = writeln!(out, "{rec}");
+                }
+            }
+            None => out.push_str("(no frame: this event is a call or a note)\n"),
+        }
+        Some(out)
+    }
+}

@@ -1,0 +1,419 @@
+//! The simulated network: hosts and routers ([`crate::host::Host`]), switches and links, driven
+//! by one [`EventQueue`]. Every frame a device sends is line coded by the PHY of its port, goes
+//! through the link (queueing, serialization, propagation, impairments) and is decoded by the
+//! PHY at the far end before the device's L2 sees it. Everything that happens is a row of the
+//! [`Timeline`]; every frame put on a link is kept for that link's pcap.
+
+use super::engine::{EventId, EventQueue};
+use super::link::{Dir, Link, LinkConfig, Outcome};
+use super::switch::{Switch, SwitchConfig};
+use super::timeline::{Row, RowKind, Timeline};
+use crate::error::{Error, Result};
+use crate::host::{Host, Note, NoteKind, Program};
+use crate::layer::{Context, Data, Layer, LayerId, Pdu};
+use crate::layers::l1_physical::{Physical, PhysicalConfig, Signal};
+use crate::rng::Rng;
+use crate::time::Instant;
+use crate::trace::Trace;
+use std::time::Duration;
+
+/// A device.
+pub enum Device {
+    /// A host or router.
+    Host(Box<Host>),
+    /// A switch.
+    Switch(Box<Switch>),
+}
+
+struct Port {
+    phy: Physical,
+    /// The link on this port and the direction frames sent from here take.
+    link: Option<(usize, Dir)>,
+}
+
+struct Node {
+    name: String,
+    device: Device,
+    ports: Vec<Port>,
+    /// The pending timer event of a host: when, and its id.
+    timer: Option<(Instant, EventId)>,
+}
+
+/// One link and what was captured on it.
+pub struct LinkState {
+    /// Its name, for its pcap file (`server-sw1`).
+    pub name: String,
+    /// The link.
+    pub link: Link,
+    /// (node, port) at end A and end B.
+    pub ends: [(usize, usize); 2],
+    /// Frames as they went on the wire (without FCS, as pcap holds Ethernet), with the time
+    /// their first bit left, in order.
+    pub capture: Vec<(Instant, Vec<u8>)>,
+}
+
+enum Event {
+    Arrive { link: usize, dir: Dir, signal: Signal, flipped: usize },
+    Timer { node: usize },
+    Spawn { node: usize, name: String, program: Box<dyn Program> },
+}
+
+/// The network and its clock.
+pub struct World {
+    queue: EventQueue<Event>,
+    nodes: Vec<Node>,
+    links: Vec<LinkState>,
+    rng: Rng,
+    seed: u64,
+    /// Everything that happened.
+    pub timeline: Timeline,
+}
+
+impl World {
+    /// An empty network whose random choices come from `seed`.
+    pub fn new(seed: u64) -> World {
+        World {
+            queue: EventQueue::new(),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            rng: Rng::new(seed),
+            seed,
+            timeline: Timeline::default(),
+        }
+    }
+
+    /// Add a host (or router); returns its node index. Its ports are its interfaces.
+    pub fn add_host(&mut self, host: Host) -> usize {
+        let name = host.name().to_string();
+        let ports = (0..host.interface_count()).map(|_| self.port()).collect();
+        self.nodes.push(Node { name, device: Device::Host(Box::new(host)), ports, timer: None });
+        self.nodes.len() - 1
+    }
+
+    /// Add a switch with `ports` ports.
+    pub fn add_switch(&mut self, name: &str, ports: usize, cfg: SwitchConfig) -> Result<usize> {
+        let sw = Switch::new(name, ports, cfg)?;
+        let ports = (0..ports).map(|_| self.port()).collect();
+        self.nodes.push(Node { name: name.to_string(), device: Device::Switch(Box::new(sw)), ports, timer: None });
+        Ok(self.nodes.len() - 1)
+    }
+
+    fn port(&mut self) -> Port {
+        let seed = self.rng.next_u64();
+        let cfg = PhysicalConfig {
+            code: crate::layers::l1_physical::LineCode::Manchester,
+            rate: crate::layers::l1_physical::BitRate(10_000_000),
+            bit_error_rate: 0.0,
+            seed,
+        };
+        Port { phy: Physical::new(cfg), link: None }
+    }
+
+    /// Connect port `pa` of node `a` to port `pb` of node `b` with a link; the PHYs at both
+    /// ends take the link's line code and rate.
+    pub fn connect(&mut self, name: &str, a: (usize, usize), b: (usize, usize), cfg: LinkConfig) -> Result<usize> {
+        let link = Link::new(cfg.clone())?;
+        for (end, (n, p)) in [a, b].into_iter().enumerate() {
+            let node =
+                self.nodes.get(n).ok_or_else(|| Error::config(Some(LayerId::Physical), format!("no node {n}")))?;
+            let port = node.ports.get(p).ok_or_else(|| {
+                Error::config(Some(LayerId::Physical), format!("{} has no port {}", node.name, p + 1))
+            })?;
+            if port.link.is_some() {
+                return Err(Error::config(
+                    Some(LayerId::Physical),
+                    format!("port {} of {} already has a link", p + 1, node.name),
+                ));
+            }
+            let _ = end;
+        }
+        let i = self.links.len();
+        for (dir, (n, p)) in [(Dir::AtoB, a), (Dir::BtoA, b)] {
+            let seed = self.rng.next_u64();
+            let port = &mut self.nodes[n].ports[p];
+            port.phy =
+                Physical::new(PhysicalConfig { code: cfg.line_code, rate: cfg.bandwidth, bit_error_rate: 0.0, seed });
+            port.link = Some((i, dir));
+        }
+        self.links.push(LinkState { name: name.to_string(), link, ends: [a, b], capture: Vec::new() });
+        Ok(i)
+    }
+
+    /// Start `program` as process `name` on host `node` at `at`.
+    pub fn spawn_at(&mut self, node: usize, name: &str, program: Box<dyn Program>, at: Instant) {
+        self.queue.schedule(at, Event::Spawn { node, name: name.to_string(), program });
+    }
+
+    /// The node index of the device called `name`.
+    pub fn node(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// The device at `node`.
+    pub fn device(&self, node: usize) -> Option<&Device> {
+        self.nodes.get(node).map(|n| &n.device)
+    }
+
+    /// The host at `node`, if it is one.
+    pub fn host(&self, node: usize) -> Option<&Host> {
+        match self.nodes.get(node).map(|n| &n.device) {
+            Some(Device::Host(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Every device's name, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// The links.
+    pub fn links(&self) -> &[LinkState] {
+        &self.links
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> Instant {
+        self.queue.now()
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.queue.popped()
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Run every event up to and including `until`.
+    pub fn run(&mut self, until: Instant) {
+        while let Some((now, ev)) = self.queue.pop_until(until) {
+            match ev {
+                Event::Arrive { link, dir, signal, flipped } => self.arrive(now, link, dir, signal, flipped),
+                Event::Timer { node } => {
+                    if self.nodes[node].timer.map(|t| t.0) == Some(now) {
+                        self.nodes[node].timer = None;
+                        if let Device::Host(h) = &mut self.nodes[node].device {
+                            h.on_timeout(now);
+                        }
+                        self.after(node, now);
+                    }
+                }
+                Event::Spawn { node, name, program } => {
+                    if let Device::Host(h) = &mut self.nodes[node].device {
+                        h.spawn(&name, program, now);
+                    }
+                    self.after(node, now);
+                }
+            }
+        }
+    }
+
+    /// A frame's last symbol reached the far end of `link` (travelling `dir`).
+    fn arrive(&mut self, now: Instant, link: usize, dir: Dir, signal: Signal, flipped: usize) {
+        let (n, p) = self.links[link].ends[match dir {
+            Dir::AtoB => 1,
+            Dir::BtoA => 0,
+        }];
+        let mut cx = Context::new(now);
+        let decoded = self.nodes[n].ports[p]
+            .phy
+            .decapsulate(Pdu { data: Data::Signal(signal), meta: Default::default() }, &mut cx);
+        let name = self.nodes[n].name.clone();
+        let link_name = self.links[link].name.clone();
+        let frame = match decoded.map(|p| p.map(|p| p.data)) {
+            Ok(Some(Data::Bytes(b))) => b,
+            other => {
+                let why = match other {
+                    Err(e) => format!("L1: {e}"),
+                    _ => "L1: no frame decoded".into(),
+                };
+                self.timeline.push(Row::frame(now, &name, RowKind::Drop, &link_name, why, cx.trace));
+                return;
+            }
+        };
+        let _ = flipped;
+        match &mut self.nodes[n].device {
+            Device::Host(h) => {
+                let rx = h.receive(p, frame, now);
+                let mut trace = cx.trace;
+                trace.records.extend(rx.trace.records);
+                let (kind, summary) = match rx.dropped {
+                    Some(why) => (RowKind::Drop, why),
+                    None => (RowKind::In, crate::host::info(&trace)),
+                };
+                self.timeline.push(Row::frame(now, &name, kind, &link_name, summary, trace));
+                self.after(n, now);
+            }
+            Device::Switch(sw) => {
+                // The switch numbers its ports from 1, as on a front panel.
+                let out = sw.receive(p + 1, &frame, now, &mut cx);
+                let summary = cx.trace.records.last().map(|r| r.summary.clone()).unwrap_or_default();
+                let kind = if out.is_empty() { RowKind::Drop } else { RowKind::In };
+                self.timeline.push(Row::frame(now, &name, kind, &link_name, summary, cx.trace));
+                for (egress, bytes) in out {
+                    self.send(n, egress.saturating_sub(1), bytes, Trace::default(), now);
+                }
+            }
+        }
+    }
+
+    /// After a host did something: put its frames on their links, note what it said, and
+    /// re-arm its timer.
+    fn after(&mut self, n: usize, now: Instant) {
+        let mut frames = Vec::new();
+        let mut notes: Vec<Note> = Vec::new();
+        let mut next = None;
+        if let Device::Host(h) = &mut self.nodes[n].device {
+            while let Some(f) = h.poll_transmit() {
+                frames.push(f);
+            }
+            notes = h.take_notes();
+            next = h.poll_timeout();
+        }
+        let name = self.nodes[n].name.clone();
+        for note in notes {
+            let kind = match note.kind {
+                NoteKind::Call => RowKind::Call,
+                NoteKind::App => RowKind::App,
+                NoteKind::Drop => RowKind::Drop,
+                NoteKind::Info => RowKind::Info,
+            };
+            self.timeline.push(Row::note(note.at, &name, kind, note.pid, note.text));
+        }
+        for f in frames {
+            self.send(n, f.iface, f.bytes, f.trace, now);
+        }
+        let node = &mut self.nodes[n];
+        if node.timer.map(|t| t.0) != next {
+            if let Some((_, id)) = node.timer.take() {
+                self.queue.cancel(id);
+            }
+            if let Some(at) = next {
+                let at = at.max(now);
+                let id = self.queue.schedule(at, Event::Timer { node: n });
+                self.nodes[n].timer = Some((at, id));
+            }
+        }
+    }
+
+    /// Node `n` sends `frame` (FCS included) out of `port`: its PHY line codes it and the link
+    /// carries it.
+    fn send(&mut self, n: usize, port: usize, frame: Vec<u8>, mut trace: Trace, now: Instant) {
+        let name = self.nodes[n].name.clone();
+        let Some((l, dir)) = self.nodes[n].ports.get(port).and_then(|p| p.link) else {
+            self.timeline.push(Row::frame(now, &name, RowKind::Drop, "-", "no link on this port".into(), trace));
+            return;
+        };
+        let mut cx = Context::new(now);
+        let len = frame.len();
+        let coded = self.nodes[n].ports[port].phy.encapsulate(Pdu::bytes(frame.clone()), &mut cx);
+        trace.records.extend(cx.trace.records);
+        let link_name = self.links[l].name.clone();
+        let signal = match coded.ok().and_then(|mut v| v.pop()).map(|p| p.data) {
+            Some(Data::Signal(s)) => s,
+            _ => {
+                self.timeline.push(Row::frame(
+                    now,
+                    &name,
+                    RowKind::Drop,
+                    &link_name,
+                    "L1 could not code the frame".into(),
+                    trace,
+                ));
+                return;
+            }
+        };
+        let mut summary = crate::host::info(&trace);
+        if summary.is_empty() {
+            summary = format!("{len}-byte frame out of port {}", port + 1);
+        }
+        let outcome = self.links[l].link.transmit(dir, signal, len, now, &mut self.rng);
+        let without_fcs = frame[..len.saturating_sub(4)].to_vec();
+        match outcome {
+            Outcome::Delivered(copies) => {
+                if let Some(first) = copies.first() {
+                    self.links[l].capture.push((first.start, without_fcs));
+                }
+                self.timeline.push(Row::frame(now, &name, RowKind::Out, &link_name, summary, trace));
+                for c in copies {
+                    if c.reordered || c.duplicate || c.flipped > 0 {
+                        let what = [
+                            (c.duplicate, "duplicated".to_string()),
+                            (c.reordered, "held back (reordered)".to_string()),
+                            (c.flipped > 0, format!("{} symbols flipped", c.flipped)),
+                        ]
+                        .into_iter()
+                        .filter(|x| x.0)
+                        .map(|x| x.1)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                        self.timeline.push(Row::note(
+                            now,
+                            &link_name,
+                            RowKind::Info,
+                            None,
+                            format!("link {link_name}: frame {what}"),
+                        ));
+                    }
+                    self.queue.schedule(c.at, Event::Arrive { link: l, dir, signal: c.signal, flipped: c.flipped });
+                }
+            }
+            Outcome::Dropped { reason, sent } => {
+                if let Some(t) = sent {
+                    self.links[l].capture.push((t, without_fcs));
+                }
+                self.timeline.push(Row::frame(now, &name, RowKind::Out, &link_name, summary, trace));
+                self.timeline.push(Row::note(
+                    now,
+                    &link_name,
+                    RowKind::Drop,
+                    None,
+                    format!("link {link_name}: {reason}"),
+                ));
+            }
+        }
+    }
+
+    /// Write one pcap per link into `dir` (`<link name>.pcap`); returns the paths.
+    pub fn write_pcaps(&self, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+        let mut paths = Vec::new();
+        for l in &self.links {
+            let path = dir.join(format!("{}.pcap", l.name));
+            let file =
+                std::fs::File::create(&path).map_err(|e| Error::io(format!("cannot write {}: {e}", path.display())))?;
+            let mut sink = crate::pcap::PcapSink::new(std::io::BufWriter::new(file))?;
+            // In time order: a frame handed to a busy link starts after those queued before it,
+            // but both directions share the file (stable sort keeps same-time frames in order).
+            let mut frames: Vec<&(Instant, Vec<u8>)> = l.capture.iter().collect();
+            frames.sort_by_key(|f| f.0);
+            for (at, f) in frames {
+                sink.write(*at, f)?;
+            }
+            use std::io::Write;
+            sink.into_inner().flush().map_err(|e| Error::io(format!("cannot write {}: {e}", path.display())))?;
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+
+    /// The switches' MAC address tables, as `show mac address-table` prints them.
+    pub fn switch_tables(&self) -> Vec<(String, String)> {
+        let now = self.now();
+        self.nodes
+            .iter()
+            .filter_map(|n| match &n.device {
+                Device::Switch(s) => Some((n.name.clone(), s.mac_address_table(now).to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How long a run of `until` is, as a duration since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.now().since_start()
+    }
+}
