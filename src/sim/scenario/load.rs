@@ -37,7 +37,7 @@ pub fn parse(text: &str, name: &str) -> Result<Scenario, ScenarioError> {
 
 /// Parses scenario text, reading the files an `http-server` serves relative to `base`.
 pub fn parse_with_base(text: &str, name: &str, base: &Path) -> Result<Scenario, ScenarioError> {
-    let ld = Loader { text, file: name, base, warnings: Vec::new() };
+    let ld = Loader::new(text, name, base);
     let root = DeTable::parse(text).map_err(|e| {
         let line = e.span().map(|s| ld.line(&s));
         let message = e.message().trim_end().to_string();
@@ -72,6 +72,9 @@ const LINK_KEYS: &[&str] =
     &["a", "b", "bandwidth", "delay", "mtu", "queue", "loss", "ber", "duplicate", "reorder", "line_code"];
 /// Where an interface's `mac` was given (span and field), or `None` for a derived MAC.
 type MacAt = Option<(Range<usize>, String)>;
+
+/// The ports that have a cable: (device index, port index) → link index.
+type Taken = HashMap<(usize, usize), usize>;
 
 /// Where an address is already in use: its owner's label and line.
 pub(super) struct Owner {
@@ -117,14 +120,17 @@ impl<'a> Loader<'a> {
         self.check_macs(&devices, &mac_at)?;
 
         let mut links = Vec::new();
+        let mut taken = Taken::new();
         if let Some(v) = root.get("link") {
             for (i, mut t) in v.tables(&self)?.into_iter().enumerate() {
                 t.path = format!("link[{i}]");
-                let link = self.link(&t, &devices, &links)?;
+                let link = self.link(&t, &devices, &links, &taken)?;
+                taken.insert((link.a.device.0, link.a.port), links.len());
+                taken.insert((link.b.device.0, link.b.port), links.len());
                 links.push(link);
             }
         }
-        self.finish_topology(&mut devices, &links);
+        self.finish_topology(&mut devices, &taken);
 
         let mut processes = Vec::new();
         if let Some(v) = root.get("process") {
@@ -486,10 +492,10 @@ impl<'a> Loader<'a> {
     }
 
     /// A `[[link]]`.
-    fn link(&mut self, t: &Tbl<'a>, devices: &[Device], links: &[Link]) -> Res<Link> {
+    fn link(&mut self, t: &Tbl<'a>, devices: &[Device], links: &[Link], taken: &Taken) -> Res<Link> {
         t.only(self, LINK_KEYS, "a link's")?;
-        let a = self.link_end(t, "a", devices, links, None)?;
-        let b = self.link_end(t, "b", devices, links, Some(&a))?;
+        let a = self.link_end(t, "a", devices, links, taken, None)?;
+        let b = self.link_end(t, "b", devices, links, taken, Some(&a))?;
         let bandwidth = match t.get("bandwidth") {
             Some(v) => v.rate(self)?,
             None => DEFAULT_BANDWIDTH,
@@ -561,6 +567,7 @@ impl<'a> Loader<'a> {
         key: &str,
         devices: &[Device],
         links: &[Link],
+        taken: &Taken,
         other: Option<&LinkEnd>,
     ) -> Res<LinkEnd> {
         let v = t.req(self, key, "the device at this end, like \"server\", \"r1:eth1\" or \"sw1:3\"")?;
@@ -579,14 +586,9 @@ impl<'a> Loader<'a> {
         };
         let device = &devices[id];
         let used_by = |port: usize| {
-            links
-                .iter()
-                .enumerate()
-                .find(|(_, l)| [&l.a, &l.b].iter().any(|e| e.device.0 == id && e.port == port))
-                .map(|(i, l)| (i, l.line))
-                .or_else(|| {
-                    other.filter(|o| o.device.0 == id && o.port == port).map(|_| (links.len(), self.line(&t.span)))
-                })
+            taken.get(&(id, port)).and_then(|&i| links.get(i).map(|l| (i, l.line))).or_else(|| {
+                other.filter(|o| o.device.0 == id && o.port == port).map(|_| (links.len(), self.line(&t.span)))
+            })
         };
         let (index, label) = match (&device.kind, port) {
             (DeviceKind::Switch(sw), Some(p)) => {
@@ -667,38 +669,36 @@ impl<'a> Loader<'a> {
     }
 
     /// After the links: switches get their port counts; unlinked interfaces get warnings.
-    fn finish_topology(&mut self, devices: &mut [Device], links: &[Link]) {
+    fn finish_topology(&mut self, devices: &mut [Device], taken: &Taken) {
+        let mut ports: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &(device, port) in taken.keys() {
+            ports.entry(device).or_default().push(port);
+        }
         for (id, d) in devices.iter_mut().enumerate() {
-            let ends: Vec<&LinkEnd> = links.iter().flat_map(|l| [&l.a, &l.b]).filter(|e| e.device.0 == id).collect();
-            let line = d.line;
-            let span = self.line_span(line);
-            let kind = d.kind_name();
-            let name = d.name.clone();
+            let used = ports.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+            let field = format!("{} {:?}", d.kind_name(), d.name);
+            let mut idle = Vec::new();
             match &mut d.kind {
                 DeviceKind::Switch(sw) => {
-                    let highest = ends.iter().map(|e| e.port + 1).max().unwrap_or(0);
                     if sw.ports == 0 {
-                        sw.ports = highest;
+                        sw.ports = used.iter().map(|p| p + 1).max().unwrap_or(0);
                     }
-                    if ends.is_empty() {
-                        self.warn(&span, &format!("switch {name:?}"), "no link reaches this switch");
+                    if used.is_empty() {
+                        idle.push("no link reaches this switch".to_string());
                     }
                 }
                 DeviceKind::Host(n) | DeviceKind::Router(n) => {
-                    let idle: Vec<String> = n
-                        .interfaces
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !ends.iter().any(|e| e.port == *i))
-                        .map(|(_, i)| i.name.clone())
-                        .collect();
-                    for iname in idle {
-                        self.warn(
-                            &span,
-                            &format!("{kind} {name:?}"),
-                            format!("interface {iname} is not linked to anything"),
-                        );
+                    for (i, iface) in n.interfaces.iter().enumerate() {
+                        if !used.contains(&i) {
+                            idle.push(format!("interface {} is not linked to anything", iface.name));
+                        }
                     }
+                }
+            }
+            if !idle.is_empty() {
+                let span = self.line_span(d.line);
+                for message in idle {
+                    self.warn(&span, &field, message);
                 }
             }
         }

@@ -94,29 +94,51 @@ impl<'a> Loader<'a> {
         t.path = format!("process \"{host_name}/{name}\"");
         let own = program_keys(program);
         let allowed: Vec<&str> = PROCESS_KEYS.iter().chain(own).copied().collect();
-        let whose = if own.is_empty() {
-            format!("{program} takes no options; a process's")
-        } else {
-            format!("{program}'s options: {}; every process's", list(own))
-        };
-        t.only(self, &allowed, &whose)?;
+        t.only_listed(self, &allowed, || {
+            let every = format!("every process's keys: {}", list(PROCESS_KEYS));
+            match own {
+                [] => format!("{program} takes no options; {every}"),
+                _ => format!("{program}'s options: {}; {every}", list(own)),
+            }
+        })?;
         let start = match t.get("start") {
             Some(v) => v.duration(self)?,
             None => Duration::ZERO,
         };
-        let program = self.program(t, program, start, host_name, addrs)?;
+        let program = self.program(t, program, start, &devices[host], addrs)?;
         Ok(Process { host: DeviceId(host), name, start, program, line: self.line(&t.span) })
     }
 
-    /// Warns when no interface in the scenario has the address `ip`.
-    fn warn_unknown_target(&mut self, v: &Val<'a>, ip: IpAddr, addrs: &HashMap<IpAddr, Owner>) {
-        if !addrs.contains_key(&ip) {
+    /// Checks an address a program sends to: the host must have an address of its family (an
+    /// error), and some interface should have the address itself (a warning, unless `anyone` is
+    /// false: a ping may aim at nobody on purpose).
+    fn target(
+        &mut self,
+        v: &Val<'a>,
+        ip: IpAddr,
+        from: &Device,
+        addrs: &HashMap<IpAddr, Owner>,
+        anyone: bool,
+    ) -> Res<()> {
+        let has_family = from.node().is_some_and(|n| {
+            n.interfaces.iter().any(|i| if ip.is_ipv4() { i.ipv4.is_some() } else { i.ipv6.is_some() })
+        });
+        if !has_family {
+            let family = units::family_name(ip);
+            return Err(self.err(
+                &v.span,
+                &v.field,
+                format!("{} has no {family} address, so it cannot reach {ip}", from.name),
+            ));
+        }
+        if anyone && !addrs.contains_key(&ip) {
             self.warn(
                 &v.span,
                 &v.field,
                 format!("no interface in this scenario has the address {ip}: nothing will answer"),
             );
         }
+        Ok(())
     }
 
     fn server_port(&self, t: &Tbl<'a>, default: u16) -> Res<u16> {
@@ -132,7 +154,7 @@ impl<'a> Loader<'a> {
         t: &Tbl<'a>,
         program: &str,
         start: Duration,
-        host: &str,
+        from: &Device,
         addrs: &HashMap<IpAddr, Owner>,
     ) -> Res<Program> {
         Ok(match program {
@@ -140,7 +162,7 @@ impl<'a> Loader<'a> {
             "udp-echo" => Program::UdpEcho { port: self.server_port(t, 7)? },
             "tcp-sink" => Program::TcpSink { port: self.server_port(t, 9)? },
             "udp-sink" => Program::UdpSink { port: self.server_port(t, 9)? },
-            "chat-client" => self.chat_client(t, start, host, addrs)?,
+            "chat-client" => self.chat_client(t, start, from, addrs)?,
             "http-server" => self.http_server(t)?,
             "http-get" => {
                 let uv = t.req(self, "url", "what to fetch, like \"http://192.0.2.10/index.html\"")?;
@@ -148,7 +170,7 @@ impl<'a> Loader<'a> {
                 let resolver = match t.get("resolver") {
                     Some(v) => {
                         let ip = v.ip(self)?;
-                        self.warn_unknown_target(&v, ip, addrs);
+                        self.target(&v, ip, from, addrs, true)?;
                         Some(ip)
                     }
                     None => None,
@@ -162,7 +184,7 @@ impl<'a> Loader<'a> {
                             Some("add resolver = the DNS server's address, like \"192.0.2.53\"".into()),
                         ))
                     }
-                    UrlHost::Ip(ip) => self.warn_unknown_target(&uv, *ip, addrs),
+                    UrlHost::Ip(ip) => self.target(&uv, *ip, from, addrs, true)?,
                     UrlHost::Name(_) => {}
                 }
                 Program::HttpGet { url, resolver }
@@ -171,7 +193,7 @@ impl<'a> Loader<'a> {
             "dns-query" => {
                 let sv = t.req(self, "server", "the DNS server's address, like \"192.0.2.53\"")?;
                 let server = sv.endpoint(self, Some(53))?;
-                self.warn_unknown_target(&sv, server.ip(), addrs);
+                self.target(&sv, server.ip(), from, addrs, true)?;
                 let qv = t.req(self, "query", "the name to look up, like \"www.example.com\"")?;
                 let query = dns_name(qv.str(self)?).map_err(|m| self.err(&qv.span, &qv.field, m))?;
                 let qtype = match t.get("type") {
@@ -191,6 +213,7 @@ impl<'a> Loader<'a> {
                     };
                     self.err(&tv.span, &tv.field, msg)
                 })?;
+                self.target(&tv, target, from, addrs, false)?;
                 let count = match t.get("count") {
                     Some(v) => v.int_in(self, 1, 1_000_000, "count")?,
                     None => 4,
@@ -213,7 +236,7 @@ impl<'a> Loader<'a> {
             "tcp-sender" | "udp-sender" => {
                 let tv = t.req(self, "to", "the receiver's address and port, like \"192.0.2.10:9000\"")?;
                 let to = tv.endpoint(self, None)?;
-                self.warn_unknown_target(&tv, to.ip(), addrs);
+                self.target(&tv, to.ip(), from, addrs, true)?;
                 let payload = match (t.get("messages"), t.get("bytes")) {
                     (Some(m), None) => {
                         let items = m.array(self)?;
@@ -254,19 +277,19 @@ impl<'a> Loader<'a> {
         &mut self,
         t: &Tbl<'a>,
         start: Duration,
-        host: &str,
+        from: &Device,
         addrs: &HashMap<IpAddr, Owner>,
     ) -> Res<Program> {
         let sv = t.req(self, "server", "the chat server's address, like \"192.0.2.10:3000\"")?;
         let server = sv.endpoint(self, Some(3000))?;
-        self.warn_unknown_target(&sv, server.ip(), addrs);
+        self.target(&sv, server.ip(), from, addrs, true)?;
         let nick = match t.get("nick") {
             Some(v) => {
                 let n = v.str(self)?;
                 chat_check(&format!("JOIN {n}")).map_err(|m| self.err(&v.span, &v.field, m))?;
                 n.to_string()
             }
-            None => host.to_string(),
+            None => from.name.clone(),
         };
         let mut says = Vec::new();
         if let Some(v) = t.get("say") {
@@ -478,7 +501,9 @@ impl<'a> Loader<'a> {
         t.path = format!("script[{}] ({pname} {call})", t.path.trim_start_matches("script[").trim_end_matches(']'));
         let own = call_keys(call);
         let allowed: Vec<&str> = SCRIPT_KEYS.iter().chain(own).copied().collect();
-        t.only(self, &allowed, &format!("{call}'s: {}; every line's", list(own)))?;
+        t.only_listed(self, &allowed, || {
+            format!("{call}'s options: {}; every line's keys: {}", list(own), list(SCRIPT_KEYS))
+        })?;
         let av = t.req(self, "at", "when, like \"1s\"")?;
         let at = av.duration(self)?;
         if at < p.start {

@@ -15,10 +15,14 @@ pub(super) type Res<T> = Result<T, ScenarioError>;
 
 /// The loader's state: the text (for line numbers), the file's name and the warnings so far.
 pub(super) struct Loader<'a> {
-    pub(super) text: &'a str,
+    /// The file's name, for messages.
     pub(super) file: &'a str,
+    /// Where an http-server's `{ file = … }` paths start.
     pub(super) base: &'a Path,
+    /// The warnings so far.
     pub(super) warnings: Vec<Diagnostic>,
+    /// The byte offset where each line starts (line 1 at index 0).
+    line_starts: Vec<usize>,
 }
 
 /// A value in the document with its span and its field path.
@@ -98,20 +102,23 @@ impl<'a> Tbl<'a> {
         self.get(key).ok_or_else(|| ld.err(&self.span, &self.path, format!("missing {key:?} ({what})")))
     }
 
-    /// Refuses keys outside `allowed` (the first in the file), naming the allowed ones.
+    /// Refuses keys outside `allowed` (the first in the file), naming the allowed ones:
+    /// "unknown key "x" (a link's keys: a, b, …)" where `whose` is "a link's".
     pub(super) fn only(&self, ld: &Loader, allowed: &[&str], whose: &str) -> Res<()> {
-        let mut unknown: Vec<(&Spanned<std::borrow::Cow<'a, str>>, ())> =
-            self.t.iter().filter(|(k, _)| !allowed.contains(&k.get_ref().as_ref())).map(|(k, _)| (k, ())).collect();
-        unknown.sort_by_key(|(k, _)| k.span().start);
-        match unknown.first() {
+        self.only_listed(ld, allowed, || format!("{whose} keys: {}", list(allowed)))
+    }
+
+    /// As [`Tbl::only`], with the parenthesis after "unknown key "x"" written by `listing`.
+    pub(super) fn only_listed(&self, ld: &Loader, allowed: &[&str], listing: impl FnOnce() -> String) -> Res<()> {
+        let unknown = self.t.keys().filter(|k| !allowed.contains(&k.get_ref().as_ref())).min_by_key(|k| k.span().start);
+        match unknown {
             None => Ok(()),
-            Some((k, _)) => {
+            Some(k) => {
                 let key = k.get_ref().as_ref();
-                let field = if self.path.is_empty() { String::new() } else { self.path.clone() };
                 Err(ld.err_hint(
                     &k.span(),
-                    &field,
-                    format!("unknown key {key:?} ({whose} keys: {})", list(allowed)),
+                    &self.path,
+                    format!("unknown key {key:?} ({})", listing()),
                     did_you_mean(key, allowed.iter().copied()),
                 ))
             }
@@ -240,10 +247,15 @@ impl<'a> Val<'a> {
 }
 
 impl<'a> Loader<'a> {
+    /// A loader for `text`, called `file` in messages.
+    pub(super) fn new(text: &str, file: &'a str, base: &'a Path) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Loader { file, base, warnings: Vec::new(), line_starts }
+    }
+
     /// The 1-based line of a byte offset.
     pub(super) fn line(&self, span: &Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.line_starts.partition_point(|&start| start <= span.start).max(1)
     }
 
     pub(super) fn diag(&self, span: &Range<usize>, field: &str, message: String, hint: Option<String>) -> Diagnostic {
@@ -271,11 +283,7 @@ impl<'a> Loader<'a> {
 
     /// A span that starts on `line` (for messages about a device found after its table was read).
     pub(super) fn line_span(&self, line: usize) -> Range<usize> {
-        let start = if line <= 1 {
-            0
-        } else {
-            self.text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1).unwrap_or(self.text.len())
-        };
+        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
         start..start
     }
 }

@@ -204,13 +204,13 @@ fn unknown_keys_are_refused_with_the_known_ones() {
     assert_eq!(
         err(&with("[[process]]\nhost = \"server\"\nprogram = \"chat-client\"\nserver = \"192.0.2.10\"\nnik = \"x\"\n")),
         "x.toml:20: process \"server/chat-client\": unknown key \"nik\" (chat-client's options: server, nick, say, \
-         leave_at; every process's keys: host, name, program, start, server, nick, say, leave_at)\n  hint: did you \
+         leave_at; every process's keys: host, name, program, start)\n  hint: did you \
          mean \"nick\"?"
     );
     assert_eq!(
         err(&with("[[process]]\nhost = \"server\"\nprogram = \"script\"\nport = 1\n")),
-        "x.toml:19: process \"server/script\": unknown key \"port\" (script takes no options; a process's keys: host, \
-         name, program, start)"
+        "x.toml:19: process \"server/script\": unknown key \"port\" (script takes no options; every process's keys: \
+         host, name, program, start)"
     );
 }
 
@@ -648,8 +648,10 @@ fn http_and_dns_programs() {
          with \"/\" and has no spaces\n  hint: like \"/index.html\""
     );
 
+    // alice gets an IPv6 address too (line 10), so the process starts on line 17.
     let get = |url: &str, extra: &str| {
         with(&format!("[[process]]\nhost = \"alice\"\nprogram = \"http-get\"\nurl = \"{url}\"\n{extra}"))
+            .replace("ipv4 = \"192.0.2.11/24\"\n", "ipv4 = \"192.0.2.11/24\"\nipv6 = \"2001:db8::11/64\"\n")
     };
     let s = ok(&get("http://[2001:db8::80]:8080/a?b=c", ""));
     assert_eq!(
@@ -665,12 +667,12 @@ fn http_and_dns_programs() {
     assert_eq!(*resolver, Some("192.0.2.10".parse().unwrap()));
     assert_eq!(
         err(&get("http://www.example.com/", "")),
-        "x.toml:19: process \"alice/http-get\".url: the URL names the host \"www.example.com\", so it needs a \
+        "x.toml:20: process \"alice/http-get\".url: the URL names the host \"www.example.com\", so it needs a \
          resolver\n  hint: add resolver = the DNS server's address, like \"192.0.2.53\""
     );
     assert_eq!(
         err(&get("https://192.0.2.10/", "")),
-        "x.toml:19: process \"alice/http-get\".url: \"https://192.0.2.10/\": https needs TLS, which http-get does not \
+        "x.toml:20: process \"alice/http-get\".url: \"https://192.0.2.10/\": https needs TLS, which http-get does not \
          speak; use http://"
     );
 
@@ -771,8 +773,8 @@ fn script_lines_are_checked_and_sorted() {
     );
     assert_eq!(
         line("at = \"1s\"\nprocess = \"server/b\"\ncall = \"listen\"\naddr = \"0.0.0.0:1\"\n"),
-        "x.toml:32: script[0] (server/b listen): unknown key \"addr\" (listen's: fd, backlog; every line's keys: at, \
-         process, call, fd, backlog)"
+        "x.toml:32: script[0] (server/b listen): unknown key \"addr\" (listen's options: fd, backlog; every line's keys: \
+         at, process, call)"
     );
     assert_eq!(
         line("at = \"1s\"\nprocess = \"server/b\"\ncall = \"connect\"\n"),
@@ -937,4 +939,42 @@ fn the_readme_example_loads() {
     assert_eq!(s.links[1].b.label, "sw1:2");
     let r1 = s.device(s.device_id("r1").unwrap()).unwrap().node().unwrap();
     assert_eq!(r1.routes.len(), 1);
+}
+
+#[test]
+fn a_thousand_clients_on_one_switch_load() {
+    // The issue's 1,000-client chat room, written as a teacher's script would generate it.
+    let mut text = String::from(
+        "name = \"big\"\n[[switch]]\nname = \"sw1\"\n[[host]]\nname = \"server\"\nipv4 = \"198.51.100.1/22\"\n\
+         [[link]]\na = \"server\"\nb = \"sw1\"\n[[process]]\nhost = \"server\"\nprogram = \"chat-server\"\n",
+    );
+    for i in 0..1000u32 {
+        let ip = std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 51, 100, 2)) + i);
+        text += &format!(
+            "[[host]]\nname = \"c{i}\"\nipv4 = \"{ip}/22\"\n[[link]]\na = \"c{i}\"\nb = \"sw1\"\n\
+             [[process]]\nhost = \"c{i}\"\nprogram = \"chat-client\"\nserver = \"198.51.100.1\"\n\
+             say = [{{ at = \"1s\", text = \"hello from c{i}\" }}]\n"
+        );
+    }
+    let s = ok(&text);
+    assert_eq!((s.devices.len(), s.links.len(), s.processes.len()), (1002, 1001, 1001));
+    let (_, _, sw) = s.switches().next().unwrap();
+    assert_eq!(sw.ports, 1001);
+    assert_eq!(s.links[1000].b.label, "sw1:1001");
+    let macs: std::collections::HashSet<MacAddr> = s.nodes().map(|(_, _, n)| n.interfaces[0].mac).collect();
+    assert_eq!(macs.len(), 1001);
+    // 198.51.100.0/22 runs past the documentation range: 198.51.101.x and up are warned about.
+    assert_eq!(s.warnings.len(), 1000 - 254);
+}
+
+#[test]
+fn targets_need_an_address_of_their_family() {
+    assert_eq!(
+        err(&with("[[process]]\nhost = \"alice\"\nprogram = \"ping\"\ntarget = \"2001:db8::10\"\n")),
+        "x.toml:19: process \"alice/ping\".target: alice has no IPv6 address, so it cannot reach 2001:db8::10"
+    );
+    assert_eq!(
+        err(&with("[[process]]\nhost = \"alice\"\nprogram = \"chat-client\"\nserver = \"[2001:db8::10]:3000\"\n")),
+        "x.toml:19: process \"alice/chat-client\".server: alice has no IPv6 address, so it cannot reach 2001:db8::10"
+    );
 }
