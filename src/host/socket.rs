@@ -256,7 +256,7 @@ pub struct PortEntry {
     pub process: String,
 }
 
-/// "192.0.2.1:3000", "[2001:db8::1]:3000", "0.0.0.0:*".
+/// `192.0.2.1:3000`, `[2001:db8::1]:3000` (IPv6 in brackets), `0.0.0.0:*`.
 pub fn addr_text(a: Option<SocketAddr>, v6: bool) -> String {
     match a {
         Some(a) => a.to_string(),
