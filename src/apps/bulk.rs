@@ -5,7 +5,7 @@
 use super::{take_lines, until};
 use crate::host::{Fd, Program, SockEvent, SockType, Sys};
 use std::any::Any;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Byte `i` of the pattern a byte-count transfer sends.
@@ -143,11 +143,7 @@ impl TcpSink {
 
 impl Program for TcpSink {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Ok(fd) = sys.socket(SockType::Stream, self.v6) else { return sys.exit(1) };
-        let any: IpAddr = if self.v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
-        if sys.bind(fd, SocketAddr::new(any, self.port)).is_err() || sys.listen(fd, 16).is_err() {
-            return sys.exit(1);
-        }
+        let Some(fd) = super::serve(sys, SockType::Stream, self.v6, self.port, 16) else { return sys.exit(1) };
         self.listener = Some(fd);
     }
 
@@ -267,11 +263,7 @@ impl UdpSink {
 
 impl Program for UdpSink {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Ok(fd) = sys.socket(SockType::Dgram, self.v6) else { return sys.exit(1) };
-        let any: IpAddr = if self.v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
-        if sys.bind(fd, SocketAddr::new(any, self.port)).is_err() {
-            return sys.exit(1);
-        }
+        let Some(fd) = super::serve(sys, SockType::Dgram, self.v6, self.port, 0) else { return sys.exit(1) };
         self.fd = Some(fd);
     }
 

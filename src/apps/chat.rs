@@ -7,7 +7,7 @@ use crate::host::{Fd, Program, SockEvent, SockType, Sys};
 use crate::layers::l7_application::chat::ChatLine;
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The server: listens on a port, accepts every client, and relays: a client's `JOIN nick`
@@ -61,11 +61,9 @@ impl ChatServer {
 
 impl Program for ChatServer {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Ok(fd) = sys.socket(SockType::Stream, self.v6) else { return sys.exit(1) };
-        let any: IpAddr = if self.v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
-        if sys.bind(fd, SocketAddr::new(any, self.port)).is_err() || sys.listen(fd, self.backlog).is_err() {
+        let Some(fd) = super::serve(sys, SockType::Stream, self.v6, self.port, self.backlog) else {
             return sys.exit(1);
-        }
+        };
         sys.log(format!("chat server listening on port {}", self.port));
         self.listener = Some(fd);
     }

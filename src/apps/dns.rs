@@ -6,7 +6,7 @@ use crate::layers::l7_application::dns::message::{flags, Answer, Message, Questi
 use crate::layers::l7_application::dns::name::Name;
 use crate::layers::l7_application::dns::RrType;
 use std::any::Any;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The server: answers each query from its records (AA set: it is authoritative for them),
@@ -31,11 +31,7 @@ impl DnsServer {
 
 impl Program for DnsServer {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Ok(fd) = sys.socket(SockType::Dgram, self.v6) else { return sys.exit(1) };
-        let any: IpAddr = if self.v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
-        if sys.bind(fd, SocketAddr::new(any, self.port)).is_err() {
-            return sys.exit(1);
-        }
+        let Some(fd) = super::serve(sys, SockType::Dgram, self.v6, self.port, 0) else { return sys.exit(1) };
         self.fd = Some(fd);
     }
 

@@ -5,7 +5,7 @@ use crate::host::{Fd, Program, SockEvent, SockType, Sys};
 use crate::layers::l7_application::http::message::{emit_request, emit_response, Decoder, Parsed, StartLine};
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 /// The server: `GET`/`HEAD` of a known path → 200 with the file; unknown path → 404; another
 /// method → 405 (RFC 9110 §15.5.6). Keeps connections open (HTTP/1.1 persistence) until the
@@ -30,11 +30,7 @@ impl HttpServer {
 
 impl Program for HttpServer {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Ok(fd) = sys.socket(SockType::Stream, self.v6) else { return sys.exit(1) };
-        let any: IpAddr = if self.v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
-        if sys.bind(fd, SocketAddr::new(any, self.port)).is_err() || sys.listen(fd, 128).is_err() {
-            return sys.exit(1);
-        }
+        let Some(fd) = super::serve(sys, SockType::Stream, self.v6, self.port, 128) else { return sys.exit(1) };
         self.listener = Some(fd);
     }
 

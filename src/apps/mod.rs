@@ -10,7 +10,9 @@ pub mod http;
 pub mod ping;
 pub mod script;
 
+use crate::host::{Fd, SockType, Sys};
 use crate::time::Instant;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 /// The delay from `now` until `at` (zero when `at` has passed).
@@ -27,4 +29,16 @@ pub(crate) fn take_lines(buf: &mut Vec<u8>) -> Vec<Vec<u8>> {
         lines.push(line);
     }
     lines
+}
+
+/// A server's start: `socket`, `bind` to the wildcard address on `port`, and for a stream socket
+/// `listen` with `backlog`. `None` when a call failed (its error is on the timeline already).
+pub(crate) fn serve(sys: &mut Sys<'_>, ty: SockType, v6: bool, port: u16, backlog: usize) -> Option<Fd> {
+    let fd = sys.socket(ty, v6).ok()?;
+    let any: IpAddr = if v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
+    sys.bind(fd, SocketAddr::new(any, port)).ok()?;
+    if ty == SockType::Stream {
+        sys.listen(fd, backlog).ok()?;
+    }
+    Some(fd)
 }

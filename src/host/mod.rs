@@ -971,8 +971,3 @@ pub fn info(trace: &Trace) -> String {
         .map(|r| r.summary.clone())
         .unwrap_or_default()
 }
-
-/// Record kinds a frame's trace starts with, for tests.
-pub fn protocols(trace: &Trace) -> Vec<String> {
-    trace.records.iter().map(|r| r.protocol.to_string()).collect()
-}

@@ -77,7 +77,7 @@ impl Connections {
     /// (ss state, Recv-Q, Send-Q) of connection `c`.
     pub(super) fn queue_sizes(&self, c: usize) -> (String, usize, usize) {
         match self.entries.get(c).and_then(Option::as_ref) {
-            Some(e) => (ss_state(e.conn.state()).to_string(), e.conn.recv_queue(), e.conn.send_queue()),
+            Some(e) => (e.conn.state().ss_name().to_string(), e.conn.recv_queue(), e.conn.send_queue()),
             None => ("CLOSE".into(), 0, 0),
         }
     }
@@ -90,7 +90,7 @@ impl Connections {
             .filter(|e| e.sock.is_none() && e.listener.is_none())
             .map(|e| PortEntry {
                 netid: "tcp",
-                state: ss_state(e.conn.state()).to_string(),
+                state: e.conn.state().ss_name().to_string(),
                 recv_q: e.conn.recv_queue(),
                 send_q: e.conn.send_queue(),
                 local: e.conn.local().to_string(),
@@ -98,22 +98,6 @@ impl Connections {
                 process: String::new(),
             })
             .collect()
-    }
-}
-
-/// The state as `ss` names it.
-fn ss_state(s: TcpState) -> &'static str {
-    match s {
-        TcpState::SynSent => "SYN-SENT",
-        TcpState::SynReceived => "SYN-RECV",
-        TcpState::Established => "ESTAB",
-        TcpState::FinWait1 => "FIN-WAIT-1",
-        TcpState::FinWait2 => "FIN-WAIT-2",
-        TcpState::CloseWait => "CLOSE-WAIT",
-        TcpState::Closing => "CLOSING",
-        TcpState::LastAck => "LAST-ACK",
-        TcpState::TimeWait => "TIME-WAIT",
-        _ => "CLOSE",
     }
 }
 
@@ -341,7 +325,7 @@ impl Host {
                 r = tcp_record(Direction::Up, &payload, Some(rel_of(e)));
                 r.checks = checks;
                 if before != after {
-                    r.notes.push(format!("{} → {}", state_name(before), state_name(after)));
+                    r.notes.push(format!("{} → {}", before.rfc_name(), after.rfc_name()));
                 }
             }
             self.tcp.dirty.insert(c);
@@ -557,21 +541,6 @@ impl Host {
             }
         }
         self.tcp.free.push(c);
-    }
-}
-
-fn state_name(s: TcpState) -> &'static str {
-    match s {
-        TcpState::SynSent => "SYN-SENT",
-        TcpState::SynReceived => "SYN-RECEIVED",
-        TcpState::Established => "ESTABLISHED",
-        TcpState::FinWait1 => "FIN-WAIT-1",
-        TcpState::FinWait2 => "FIN-WAIT-2",
-        TcpState::CloseWait => "CLOSE-WAIT",
-        TcpState::Closing => "CLOSING",
-        TcpState::LastAck => "LAST-ACK",
-        TcpState::TimeWait => "TIME-WAIT",
-        _ => "CLOSED",
     }
 }
 

@@ -118,17 +118,8 @@ fn at_line(file: &str, line: usize, e: Error) -> Error {
     Error::config(e.layer, format!("{file}:{line}: {e}"))
 }
 
-fn any(v6: bool) -> IpAddr {
-    if v6 {
-        std::net::Ipv6Addr::UNSPECIFIED.into()
-    } else {
-        std::net::Ipv4Addr::UNSPECIFIED.into()
-    }
-}
-
 /// The program a process spec runs.
 fn program(spec: &Spec, steps: Vec<(Duration, ScriptCall)>, draw: u32) -> Result<Box<dyn Program>> {
-    let _ = any;
     Ok(match spec {
         Spec::ChatServer { port } => Box::new(ChatServer::new(*port, false, 128)),
         Spec::ChatClient { server, nick, says, leave_at } => {

@@ -53,7 +53,7 @@ pub struct LinkState {
 }
 
 enum Event {
-    Arrive { link: usize, dir: Dir, signal: Signal, flipped: usize },
+    Arrive { link: usize, dir: Dir, signal: Signal },
     Timer { node: usize },
     Spawn { node: usize, name: String, program: Box<dyn Program> },
 }
@@ -113,7 +113,7 @@ impl World {
     /// ends take the link's line code and rate.
     pub fn connect(&mut self, name: &str, a: (usize, usize), b: (usize, usize), cfg: LinkConfig) -> Result<usize> {
         let link = Link::new(cfg.clone())?;
-        for (end, (n, p)) in [a, b].into_iter().enumerate() {
+        for (n, p) in [a, b] {
             let node =
                 self.nodes.get(n).ok_or_else(|| Error::config(Some(LayerId::Physical), format!("no node {n}")))?;
             let port = node.ports.get(p).ok_or_else(|| {
@@ -125,7 +125,6 @@ impl World {
                     format!("port {} of {} already has a link", p + 1, node.name),
                 ));
             }
-            let _ = end;
         }
         let i = self.links.len();
         for (dir, (n, p)) in [(Dir::AtoB, a), (Dir::BtoA, b)] {
@@ -191,7 +190,7 @@ impl World {
     pub fn run(&mut self, until: Instant) {
         while let Some((now, ev)) = self.queue.pop_until(until) {
             match ev {
-                Event::Arrive { link, dir, signal, flipped } => self.arrive(now, link, dir, signal, flipped),
+                Event::Arrive { link, dir, signal } => self.arrive(now, link, dir, signal),
                 Event::Timer { node } => {
                     if self.nodes[node].timer.map(|t| t.0) == Some(now) {
                         self.nodes[node].timer = None;
@@ -212,7 +211,7 @@ impl World {
     }
 
     /// A frame's last symbol reached the far end of `link` (travelling `dir`).
-    fn arrive(&mut self, now: Instant, link: usize, dir: Dir, signal: Signal, flipped: usize) {
+    fn arrive(&mut self, now: Instant, link: usize, dir: Dir, signal: Signal) {
         let (n, p) = self.links[link].ends[match dir {
             Dir::AtoB => 1,
             Dir::BtoA => 0,
@@ -234,7 +233,6 @@ impl World {
                 return;
             }
         };
-        let _ = flipped;
         match &mut self.nodes[n].device {
             Device::Host(h) => {
                 let rx = h.receive(p, frame, now);
@@ -358,7 +356,7 @@ impl World {
                             format!("link {link_name}: frame {what}"),
                         ));
                     }
-                    self.queue.schedule(c.at, Event::Arrive { link: l, dir, signal: c.signal, flipped: c.flipped });
+                    self.queue.schedule(c.at, Event::Arrive { link: l, dir, signal: c.signal });
                 }
             }
             Outcome::Dropped { reason, sent } => {
