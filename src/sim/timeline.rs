@@ -1,11 +1,12 @@
 //! The timeline: every event of a run as a numbered row, like Packet Tracer's simulation mode
 //! (time, device, direction, layer, what happened), with socket calls beside the frames they
-//! cause. Each frame row keeps its device's layer view, which `--inspect N` prints.
+//! cause. Each frame row keeps its device's layer view, which `--inspect N` prints: L1–L4 from
+//! the device's stack and, for a host's own traffic, L5–L7 from its [`super::tap::AppTap`].
 
 use crate::host::Pid;
 use crate::layer::LayerId;
 use crate::time::Instant;
-use crate::trace::Trace;
+use crate::trace::{Direction, Record, Trace};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -76,8 +77,10 @@ pub fn seconds(t: Instant) -> String {
 }
 
 impl Row {
-    /// A frame row.
-    pub fn frame(at: Instant, device: &str, kind: RowKind, link: &str, summary: String, trace: Trace) -> Row {
+    /// A frame row. Its records are put in the order the device handled them
+    /// ([`view_order`]), so that [`Timeline::inspect`] prints them as they are.
+    pub fn frame(at: Instant, device: &str, kind: RowKind, link: &str, summary: String, mut trace: Trace) -> Row {
+        view_order(&mut trace);
         let layer =
             trace.records.iter().map(|r| r.layer).filter(|l| *l != LayerId::Physical).max().map(LayerId::number);
         Row {
@@ -102,6 +105,33 @@ impl Row {
             _ => None,
         };
         Row { id: 0, at, device: device.to_string(), kind, pid, link: None, layer, summary: text, trace: None }
+    }
+}
+
+/// Whether a frame's records are a device's way down (it built the frame) rather than up.
+fn going_down(trace: &Trace) -> bool {
+    trace.records.first().is_some_and(|r| r.direction == Direction::Down)
+}
+
+/// Within one layer, how deep a protocol sits: the header that carries the others (Ethernet,
+/// IP) is 0, an 802.1Q tag inside it 1, what they carry (ARP, ICMP) 2.
+fn depth(r: &Record) -> u8 {
+    match &*r.protocol {
+        "eth" | "ip" | "ipv6" | "phy" => 0,
+        "vlan" | "ieee8021ad" => 1,
+        _ => 2,
+    }
+}
+
+/// Put a frame's records in the order its device handled them, as the layer view asks:
+/// going down 7→1 (within a layer the inner protocol first: an ARP packet, then the Ethernet
+/// header around it, since L2 records the header first when it builds the frame), coming up
+/// 1→7 (the order it read them; several records of one layer keep their order). Stable.
+pub fn view_order(trace: &mut Trace) {
+    if going_down(trace) {
+        trace.records.sort_by_key(|r| (std::cmp::Reverse(r.layer), std::cmp::Reverse(depth(r))));
+    } else {
+        trace.records.sort_by_key(|r| r.layer);
     }
 }
 
@@ -157,10 +187,8 @@ impl Timeline {
             format!("event {} at {} s on {}: {} {}\n", r.id, seconds(r.at), r.device, r.kind.word(), r.summary);
         match &r.trace {
             Some(t) => {
-                let order = match r.kind {
-                    RowKind::Out => "7→1, as the device built it",
-                    _ => "1→7, as the device read it",
-                };
+                let order =
+                    if going_down(t) { "7→1, as the device built it" } else { "1→7, as the device read it" };
                 let _ = writeln!(out, "layers {order}:");
                 for rec in &t.records {
                     let _ = writeln!(out, "\n{} ({})", rec.layer, rec.protocol);
