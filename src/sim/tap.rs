@@ -316,3 +316,38 @@ pub fn info(upper: &[Record]) -> Option<String> {
         s
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(layer: LayerId, protocol: &'static str, summary: &str) -> Record {
+        let mut r = Record::new(layer, Direction::Up, protocol, protocol, PduName::Data);
+        r.summary = summary.into();
+        r
+    }
+
+    #[test]
+    fn the_info_column_is_the_messages_not_the_data_or_the_socket() {
+        let l7 = LayerId::Application;
+        let session = rec(LayerId::Session, "session", "TCP 192.0.2.1:1 → 192.0.2.2:3000, 9 bytes");
+        let data = rec(l7, "data", "9 bytes: \"JOIN bob\\n\"");
+        assert_eq!(info(&[session.clone(), data.clone()]), None, "bytes shown as data keep the transport's line");
+        let two = [session, data, rec(l7, "chat", "JOIN bob"), rec(l7, "chat", "MSG \"hi\"")];
+        assert_eq!(info(&two).as_deref(), Some("JOIN bob, MSG \"hi\""));
+        assert_eq!(info(&[]), None);
+    }
+
+    #[test]
+    fn a_frame_that_is_not_ip_or_not_a_frame_gives_nothing() {
+        let mut tap = AppTap::new().unwrap();
+        assert!(tap.observe(Vec::new(), true, Instant::ZERO).is_empty());
+        assert!(tap.observe(vec![0xff; 7], false, Instant::ZERO).is_empty());
+        // An ARP request (broadcast, EtherType 0x0806): L2 only.
+        let mut arp = vec![0xff; 6];
+        arp.extend([0x02, 0, 0, 0, 0, 1, 0x08, 0x06]);
+        arp.extend([0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 2]);
+        arp.resize(60, 0);
+        assert!(tap.observe(arp, true, Instant::ZERO).is_empty());
+    }
+}
