@@ -269,9 +269,10 @@ impl Program for ChatClient {
 
     fn report(&self) -> Vec<String> {
         let mut r = vec![format!(
-            "{}: sent {} messages, received {} from others",
+            "{}: sent {} message{}, received {} from others",
             self.nick,
             self.sent.len(),
+            if self.sent.len() == 1 { "" } else { "s" },
             self.messages().len()
         )];
         if let Some(e) = &self.error {
