@@ -76,9 +76,15 @@ pub struct DissectArgs {
 /// Options of `osilab demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format: tree, hex, bits or json.
+    /// Output format: tree, hex, bits or json. Part 1 is one frame, so hex and bits show part 1
+    /// only; json shows part 1 unless --part 2 is given.
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
+    /// Show only this part: 1 (one chat message through the seven layers) or 2 (the chat room:
+    /// a server and three clients on a switch, with the timeline of their first messages).
+    /// Default: both parts in tree format, part 1 in the others.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub part: Option<u8>,
     /// Also write every frame sent to this pcap file (Ethernet link type, no FCS).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,

@@ -4,6 +4,7 @@
 
 mod app;
 mod args;
+mod demo;
 mod dissect;
 mod send;
 mod simulate;
@@ -39,7 +40,7 @@ where
     };
     let result = match cli.command {
         Command::Send(a) => send::send(&a),
-        Command::Demo(a) => send::demo(&a),
+        Command::Demo(a) => demo::demo(&a),
         Command::Simulate(a) => simulate::simulate(&a),
         // Streams to stdout frame by frame: a capture may be many gigabytes.
         Command::Dissect(a) => {
