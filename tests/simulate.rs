@@ -15,8 +15,19 @@ use osilab::trace::{Direction, Record};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const SCENARIOS: &[&str] =
-    &["bind-twice", "chat-room", "dns-lookup", "http-get", "ping-through-router", "tcp-vs-udp-lossy"];
+/// Every scenario that ships in fixtures/scenarios/, by name.
+fn scenarios() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("fixtures/scenarios")
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "toml").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    v.sort();
+    assert!(v.len() >= 5, "{v:?}");
+    v
+}
 
 fn scenario(name: &str) -> String {
     format!("fixtures/scenarios/{name}.toml")
@@ -30,7 +41,7 @@ fn pcaps(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn same_seed_same_timeline_and_pcaps() {
-    for name in SCENARIOS {
+    for name in &scenarios() {
         let (a, b) = (scratch(&format!("sim-det-a-{name}")), scratch(&format!("sim-det-b-{name}")));
         let out_a = osilab_ok(&["simulate", &scenario(name), "--seed", "7", "--pcap-dir", a.to_str().unwrap()]);
         let out_b = osilab_ok(&["simulate", &scenario(name), "--seed", "7", "--pcap-dir", b.to_str().unwrap()]);
@@ -78,7 +89,7 @@ fn every_pcap_dissects_cleanly_in_tshark_and_in_osilab() {
     if !require_tool("tshark", "every_pcap_dissects_cleanly_in_tshark_and_in_osilab") {
         return;
     }
-    for name in SCENARIOS {
+    for name in &scenarios() {
         let dir = scratch(&format!("sim-tshark-{name}"));
         osilab_ok(&["simulate", &scenario(name), "--pcap-dir", dir.to_str().unwrap()]);
         for p in pcaps(&dir) {
