@@ -73,3 +73,11 @@ pub mod time;
 pub mod trace;
 
 pub use error::{Error, Result};
+
+/// The book's chapters that hold Rust blocks: `cargo test --doc` compiles and runs each block
+/// (`tests/book.rs` checks that every such chapter is listed here).
+#[cfg(doctest)]
+mod book_doctests {
+    #[doc = include_str!("../book/src/snapshot-testing.md")]
+    struct SnapshotTesting;
+}
