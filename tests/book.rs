@@ -170,8 +170,14 @@ fn steps(chapter: &Path) -> Vec<Step> {
     out
 }
 
-/// Runs a step; Err is the report of what differs.
-fn run(step: &Step) -> Result<(), (String, Option<String>)> {
+/// What a step printed when it differs from the book: its exit code and output.
+struct Fresh {
+    code: i32,
+    output: String,
+}
+
+/// Runs a step; Err is the report of what differs, and what osilab printed.
+fn run(step: &Step) -> Result<(), (String, Option<Fresh>)> {
     let at = format!("{}:{}", name(&step.chapter), step.line);
     let words = shell_words(&step.command).map_err(|e| (format!("{at}: {e}"), None))?;
     if words.first().map(String::as_str) != Some("osilab") {
@@ -200,9 +206,7 @@ fn run(step: &Step) -> Result<(), (String, Option<String>)> {
     if report.is_empty() {
         Ok(())
     } else {
-        let mut fresh = if code == 0 { String::new() } else { format!("? {code}\n") };
-        fresh.push_str(&actual);
-        Err((report.join("\n"), Some(fresh)))
+        Err((report.join("\n"), Some(Fresh { code, output: actual })))
     }
 }
 
@@ -226,7 +230,7 @@ fn console_blocks_print_what_the_book_says() {
     }
     assert!(all.len() > 30, "the book runs osilab in many places");
     // Two threads: the steps take about a second each in a debug build.
-    let results: Vec<Result<(), (String, Option<String>)>> = std::thread::scope(|s| {
+    let results: Vec<Result<(), (String, Option<Fresh>)>> = std::thread::scope(|s| {
         let half = all.len() / 2;
         let (a, b) = all.split_at(half);
         let ha = s.spawn(|| a.iter().map(run).collect::<Vec<_>>());
@@ -240,10 +244,20 @@ fn console_blocks_print_what_the_book_says() {
     let mut rewrites: Vec<(&Step, String)> = Vec::new();
     for (step, r) in all.iter().zip(results) {
         if let Err((report, fresh)) = r {
-            let elided = step.expected.lines().any(|l| l == "...") || step.expected.contains("[..]");
-            match fresh {
-                Some(f) if overwrite && !elided => rewrites.push((step, f)),
-                _ => failures.push(report),
+            // An elided block keeps its cuts where osilab's output differs from it only in
+            // numbers (a PID, a port, a time); anything else is left for a person to redo.
+            let redone = match &fresh {
+                Some(f) if overwrite => realign(&step.expected, &f.output).map(|mut text| {
+                    if f.code != 0 {
+                        text.insert_str(0, &format!("? {}\n", f.code));
+                    }
+                    text
+                }),
+                _ => None,
+            };
+            match redone {
+                Some(text) => rewrites.push((step, text)),
+                None => failures.push(report),
             }
         }
     }
@@ -267,6 +281,111 @@ fn console_blocks_print_what_the_book_says() {
         all.len(),
         failures.join("\n\n")
     );
+}
+
+/// The book's expected text remade from `actual`, with the same lines left out. Without `...`
+/// (or with `[..]`, which cannot be remade) that is `actual` itself, or None. With `...`, each run
+/// of kept lines goes where `actual` has lines that differ from it at most in their numbers
+/// ([`number_distance`]), the nearest such place after the previous run (the first and last runs
+/// stay at the start and end when no `...` is there); None when a run has no such place.
+fn realign(expected: &str, actual: &str) -> Option<String> {
+    if expected.contains("[..]") {
+        return None;
+    }
+    let act: Vec<&str> = actual.lines().collect();
+    let mut runs: Vec<Vec<&str>> = vec![Vec::new()];
+    for l in expected.lines() {
+        if l == "..." {
+            runs.push(Vec::new());
+        } else if let Some(r) = runs.last_mut() {
+            r.push(l);
+        }
+    }
+    if runs.len() == 1 {
+        return Some(actual.to_string());
+    }
+    let last = runs.len() - 1;
+    let mut out: Vec<&str> = Vec::new();
+    let mut cursor = 0;
+    for (k, run) in runs.iter().enumerate() {
+        if k > 0 {
+            out.push("...");
+        }
+        if run.is_empty() {
+            continue;
+        }
+        let n = run.len();
+        let best = (cursor..=act.len().checked_sub(n)?)
+            .filter(|&p| (k > 0 || p == cursor) && (k < last || p + n == act.len()))
+            .filter_map(|p| {
+                run.iter()
+                    .zip(&act[p..p + n])
+                    .map(|(a, b)| number_distance(a, b))
+                    .sum::<Option<usize>>()
+                    .map(|d| (d, p))
+            })
+            .min()?;
+        out.extend(&act[best.1..best.1 + n]);
+        cursor = best.1 + n;
+    }
+    Some(out.join("\n"))
+}
+
+/// How many numbers differ between two lines that differ in nothing else (the length of a run of
+/// spaces aside, as table columns widen); None when they differ in anything else.
+fn number_distance(a: &str, b: &str) -> Option<usize> {
+    fn tokens(s: &str) -> Vec<(u8, &str)> {
+        let class = |c: char| {
+            if c.is_ascii_digit() {
+                0
+            } else if c == ' ' {
+                1
+            } else {
+                2
+            }
+        };
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut chars = s.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if chars.peek().map_or(true, |&(_, d)| class(d) != class(c)) {
+                out.push((class(c), &s[start..i + c.len_utf8()]));
+                start = i + c.len_utf8();
+            }
+        }
+        out
+    }
+    let (ta, tb) = (tokens(a), tokens(b));
+    if ta.len() != tb.len() {
+        return None;
+    }
+    let mut d = 0;
+    for ((ka, xa), (kb, xb)) in ta.iter().zip(&tb) {
+        match (ka, kb) {
+            (0, 0) => d += usize::from(xa != xb),
+            (1, 1) => {}
+            _ if xa == xb => {}
+            _ => return None,
+        }
+    }
+    Some(d)
+}
+
+#[test]
+fn realign_keeps_the_cuts_when_only_numbers_change() {
+    let expected = "head\n...\n  5  h1 [pid 1] send(3, \"message 05\")\n...\nend (pid 1)";
+    let actual = "head\nx\n  4  h1 [pid 1000] send(3, \"message 04\")\n  5  h1 [pid 1000] send(3, \"message 05\")\ny\nend (pid 1000)";
+    assert_eq!(
+        realign(expected, actual).as_deref(),
+        Some("head\n...\n  5  h1 [pid 1000] send(3, \"message 05\")\n...\nend (pid 1000)")
+    );
+    // A kept line whose words changed cannot be placed.
+    assert_eq!(realign(expected, "head\n  5  h1 [pid 1] recv(3)\nend (pid 1)"), None);
+    // Without cuts, the new output is the new text.
+    assert_eq!(realign("a 1", "a 2").as_deref(), Some("a 2"));
+    assert_eq!(number_distance("tcp   LISTEN 0  5    0.0.0.0:3000", "tcp   LISTEN 0  5      0.0.0.0:3000"), Some(0));
+    assert_eq!(number_distance("pid=2,fd=3", "pid=1001,fd=3"), Some(1));
+    assert_eq!(number_distance("pid=2", "pid:2"), None);
 }
 
 #[test]
