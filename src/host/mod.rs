@@ -90,12 +90,13 @@ struct Interface {
     net6: Option<Network>,
 }
 
-/// A frame the host sends: bytes with FCS, on an interface, with the records of its way down.
+/// A frame the host sends: bytes with FCS (unless the interface leaves it to the network card,
+/// [`Host::set_fcs_by_nic`]), on an interface, with the records of its way down.
 #[derive(Debug, Clone)]
 pub struct Frame {
     /// The interface index.
     pub iface: usize,
-    /// The Ethernet frame, FCS included.
+    /// The Ethernet frame, FCS included (but see [`Host::set_fcs_by_nic`]).
     pub bytes: Vec<u8>,
     /// What each layer did, 7→2.
     pub trace: Trace,
@@ -301,6 +302,25 @@ impl Host {
     /// The number of interfaces.
     pub fn interface_count(&self) -> usize {
         self.ifaces.len()
+    }
+
+    /// Leave interface `iface`'s FCS to its network card: frames from [`Host::poll_transmit`]
+    /// then end before the FCS, and [`Host::receive`] takes frames without one (live mode, where
+    /// frames cross Linux's `AF_PACKET` socket as the card hands them over; see
+    /// [`DataLink::set_fcs_by_nic`]). False when there is no such interface.
+    pub fn set_fcs_by_nic(&mut self, iface: usize, on: bool) -> bool {
+        match self.ifaces.get_mut(iface) {
+            Some(x) => {
+                x.link.set_fcs_by_nic(on);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether process `pid` is still running (started and not exited).
+    pub fn is_running(&self, pid: Pid) -> bool {
+        self.procs.iter().any(|p| p.pid == pid && !p.exited)
     }
 
     /// The routing table.
