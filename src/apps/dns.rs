@@ -139,7 +139,7 @@ impl Program for DnsQuery {
                         RData::Cname(n) => n.to_text(),
                         RData::Other { data, .. } => crate::trace::hex(data),
                     };
-                    format!("{}\t{}\tIN\t{:?}\t{data}", a.name.to_text(), a.ttl, a.rdata.rtype())
+                    format!("{}\t{}\tIN\t{}\t{data}", a.name.to_text(), a.ttl, a.rdata.rtype())
                 })
                 .collect();
             sys.log(format!(
