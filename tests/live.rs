@@ -740,3 +740,23 @@ fn a_down_interface_and_a_missing_cap_net_raw_are_said_plainly() {
     assert_eq!(out.status.code(), Some(2), "{se}");
     assert!(se.contains(&format!("interface {va} is down (bring it up: ip link set {va} up)")), "{se}");
 }
+
+#[test]
+fn the_interface_is_promiscuous_only_when_asked() {
+    if !ready("the_interface_is_promiscuous_only_when_asked", &[]) {
+        return;
+    }
+    let mut p = Pair::new();
+    for (flag, want) in [(None, "promiscuity 0"), (Some("--promiscuous"), "promiscuity 1")] {
+        let mut c = Pair::cmd(&p.ns_a, &[OSILAB, "live", "capture", "--iface", &p.veth_a, "--timeout", "10"]);
+        c.args(flag).stdout(Stdio::null()).stderr(Stdio::piped());
+        let cap = p.spawn(c);
+        let mut log = Lines::new(stderr_of(cap));
+        assert!(log.wait_for("capturing on", Duration::from_secs(10)), "{}", log.text());
+        let link = text(&run(Command::new("ip").args(["-n", &p.ns_a, "-d", "link", "show", &p.veth_a])).stdout);
+        assert!(link.contains(want), "{flag:?}: {link}");
+        let cap = p.children.last_mut().expect("capture");
+        let _ = cap.kill();
+        let _ = cap.wait();
+    }
+}

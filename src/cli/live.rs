@@ -344,6 +344,8 @@ fn send(a: &LiveSendArgs) -> Result<i32> {
         bytes += f.without_fcs().len();
     }
     eprintln!("osilab: sent {} frame(s), {bytes} bytes, on {}", x.sent.frames.len(), a.link.iface);
+    // The receiving half of the output is osilab's mirror of the peer, as `osilab send` shows it.
+    eprintln!("osilab: (the receiver shown is osilab's model of the peer; a capture shows what the real one did)");
     Ok(0)
 }
 
@@ -512,4 +514,74 @@ fn open_capture(i: &LiveIface) -> Result<Link> {
         eprintln!("osilab: warning: {w}");
     }
     Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_an_address_a_port_and_a_path() {
+        let (a, host, path) = parse_url("http://192.0.2.2:8000/big.bin?x=1").unwrap();
+        assert_eq!(a, "192.0.2.2:8000".parse().unwrap());
+        assert_eq!((host.as_str(), path.as_str()), ("192.0.2.2:8000", "/big.bin?x=1"));
+        let (a, host, path) = parse_url("http://[2001:db8::2]/").unwrap();
+        assert_eq!(a, "[2001:db8::2]:80".parse().unwrap());
+        assert_eq!((host.as_str(), path.as_str()), ("[2001:db8::2]", "/"));
+        assert_eq!(parse_url("http://192.0.2.2").unwrap().2, "/");
+        for bad in [
+            "https://192.0.2.2/",
+            "http://example.test/",
+            "http://192.0.2.2:0/",
+            "http://[2001:db8::2/",
+            "http://192.0.2.2:x/",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_url("http://example.test/").unwrap_err().to_string().contains("no name resolution"));
+    }
+
+    #[test]
+    fn addresses_need_their_subnet_and_must_be_unicast() {
+        let p = cidr("192.0.2.1/24").unwrap();
+        assert_eq!((p.addr, p.len), ("192.0.2.1".parse().unwrap(), 24));
+        assert_eq!(cidr("2001:db8::1/64").unwrap().len, 64);
+        assert!(cidr("192.0.2.1").unwrap_err().to_string().contains("give the subnet too"));
+        for bad in ["192.0.2.1/33", "2001:db8::1/129", "0.0.0.0/0", "224.0.0.1/4", "127.0.0.1/8", "x/24"] {
+            assert!(cidr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seconds_are_numbers_or_durations_within_a_day() {
+        assert_eq!(seconds("2", "--timeout").unwrap(), Duration::from_secs(2));
+        assert_eq!(seconds("0.25", "--timeout").unwrap(), Duration::from_millis(250));
+        assert_eq!(seconds("250ms", "--timeout").unwrap(), Duration::from_millis(250));
+        for bad in ["-1", "NaN", "inf", "100000", "soon"] {
+            assert!(seconds(bad, "--timeout").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn gateways_must_be_on_a_subnet_one_per_family() {
+        let args = |gw: &[&str]| LiveHost {
+            link: LiveIface { iface: "lo".into(), promiscuous: false },
+            ip: vec!["192.0.2.1/24".into(), "2001:db8::1/64".into()],
+            mac: None,
+            gateway: gw.iter().map(|s| s.to_string()).collect(),
+            trace: false,
+            seed: Some("7".into()),
+        };
+        let o = host_options(&args(&["192.0.2.254", "2001:db8::fe"])).unwrap();
+        assert_eq!(o.gateways.len(), 2);
+        assert_eq!(o.seed, 7);
+        assert!(host_options(&args(&["198.51.100.1"])).unwrap_err().to_string().contains("not on the subnet"));
+        assert!(host_options(&args(&["192.0.2.254", "192.0.2.253"]))
+            .unwrap_err()
+            .to_string()
+            .contains("one default gateway per family"));
+        let mut two = args(&[]);
+        two.ip.push("192.0.2.9/24".into());
+        assert!(host_options(&two).unwrap_err().to_string().contains("one address of each family"));
+    }
 }

@@ -1,6 +1,7 @@
 //! A host's network stack, sans I/O: frames in, frames out, timers, and the socket calls of its
-//! processes. The simulator (`crate::sim`) drives hosts with simulated links; live mode (a later
-//! issue) drives the same code with a real interface. Both share every line of protocol code.
+//! processes. The simulator (`crate::sim`) drives hosts with simulated links; live mode
+//! (`osilab live`, the `live` feature) drives the same code with a real interface. Both share
+//! every line of protocol code.
 //!
 //! ```text
 //!   processes (Program)  ── socket calls (Sys) ──┐

@@ -128,6 +128,11 @@ pub fn interface_mac(name: &str) -> Result<Option<MacAddr>> {
     Ok(find_interface(name)?.mac.map(|m| MacAddr(m.octets())).filter(|m| *m != MacAddr::ZERO))
 }
 
+/// The interfaces of this machine (this network namespace) that have address `ip`.
+pub fn owners_of(ip: std::net::IpAddr) -> Vec<String> {
+    datalink::interfaces().into_iter().filter(|i| i.ips.iter().any(|n| n.ip() == ip)).map(|i| i.name).collect()
+}
+
 /// What a failed socket call means, in the user's words.
 fn socket_error(e: std::io::Error, iface: &str) -> Error {
     match e.raw_os_error() {

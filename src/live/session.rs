@@ -117,6 +117,17 @@ impl Session {
         for w in link.warnings() {
             warn(w);
         }
+        for p in [o.ipv4, o.ipv6].into_iter().flatten() {
+            let owners = super::link::owners_of(p.addr);
+            if !owners.is_empty() {
+                warn(&format!(
+                    "this machine's kernel owns {} too (on {}): it will answer for it beside osilab; give osilab an \
+                     address of its own",
+                    p.addr,
+                    owners.join(", ")
+                ));
+            }
+        }
         let mac = match (o.mac, link.mac()) {
             (Some(m), own) => {
                 if Some(m) != own && !o.promiscuous {

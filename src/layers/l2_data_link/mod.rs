@@ -435,7 +435,7 @@ impl Layer for DataLink {
             }
             r
         });
-        // IEEE 802.3 §3.2.7 / §3.5: at most 1518 bytes, 1522 with a tag.
+        // IEEE 802.3 §3.2.7 / §3.5: at most 1518 bytes, 1522 with a tag (4 fewer without the FCS).
         let max = if hdr.vlan.is_some() { MAX_TAGGED_FRAME_LEN } else { MAX_FRAME_LEN } - (FCS_LEN - fcs_len);
         let invalid = if len > max {
             Some(Error::invalid(
