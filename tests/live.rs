@@ -388,6 +388,30 @@ fn http_get_fetches_pages_from_python_and_closes_with_fin() {
     assert_eq!(got.len(), big.len());
     assert!(got == big, "the 1 MiB body differs from the file");
 
+    // Over IPv6 too (a second server on B's IPv6 address): TCPv6 segmentation offload.
+    let mut c = p.in_b(&["python3", "-u", "-m", "http.server", "--bind", IP6_B, "8000", "--directory"]);
+    c.arg(&dir).stdout(Stdio::piped()).stderr(Stdio::null());
+    let server6 = p.spawn(c);
+    let mut lines6 = Lines::new(server6.stdout.take().expect("stdout"));
+    assert!(lines6.wait_for("Serving HTTP", Duration::from_secs(15)), "{}", lines6.text());
+    let file6 = dir.join("got6.bin");
+    let out = p.osilab_a(
+        &[
+            "live",
+            "http-get",
+            "--iface",
+            &iface,
+            "--ip",
+            IP6_A,
+            "-o",
+            file6.to_str().unwrap(),
+            "http://[2001:db8::2]:8000/big.bin",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read(&file6).unwrap() == big, "the 1 MiB body over IPv6 differs from the file");
+
     // A page that is not there: the server's 404 body, as curl prints it.
     let out = p.osilab_a(
         &["live", "http-get", "--iface", &iface, "--ip", IP_A, "http://192.0.2.2:8000/missing"],

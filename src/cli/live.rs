@@ -176,6 +176,7 @@ fn ping(a: &LivePingArgs) -> Result<i32> {
     let mut s = Session::open(&o, a.host.trace, AppOutput::Stdout)?;
     let pid = s.spawn("ping", Box::new(Ping::new(target, count, interval, size, ttl)))?;
     let ended = s.run_until(limit, |h| !h.is_running(pid))?;
+    s.end();
     let replies = program::<Ping>(s.host(), pid).map_or(0, Ping::replies);
     if ended == Ended::TimedOut {
         println!("--- {target} ping statistics ---");
@@ -227,6 +228,7 @@ fn http_get(a: &LiveHttpGetArgs) -> Result<i32> {
     let ended = s.run_until(limit, |h| client(h).is_some_and(|(r, e)| r || e))?;
     // The client closed after the response: let the FIN exchange finish (bounded).
     s.run_until(Duration::from_secs(3), |h| !closing(h))?;
+    s.end();
     let (response, error) =
         program::<HttpGet>(s.host(), pid).map_or((None, None), |g| (g.response.clone(), g.error.clone()));
     match (response, error) {
@@ -268,6 +270,7 @@ fn dns(a: &LiveDnsArgs) -> Result<i32> {
     let pid = s.spawn("dns", Box::new(DnsQuery::new(server, name, qtype, id)))?;
     let answered = |h: &Host| program::<DnsQuery>(h, pid).is_some_and(|q| q.answer.is_some());
     s.run_until(limit, answered)?;
+    s.end();
     if answered(s.host()) {
         return Ok(0);
     }
@@ -288,6 +291,7 @@ fn chat_server(a: &LiveChatServerArgs) -> Result<i32> {
     let mut s = Session::open(&o, a.host.trace, AppOutput::Stdout)?;
     let pid = s.spawn("chat-server", Box::new(ChatServer::new(port, v6, 128)))?;
     s.run_until(duration, |h| !h.is_running(pid))?;
+    s.end();
     if let Some(p) = s.host().program(pid) {
         for line in p.report() {
             eprintln!("osilab: chat-server: {line}");
@@ -476,7 +480,7 @@ fn capture(a: &LiveCaptureArgs) -> Result<i32> {
             kind: FrameKind::Packet,
             link: LinkType::Ethernet,
             caplen: bytes.len(),
-            orig_len: bytes.len(),
+            orig_len: f.wire_len.max(bytes.len()),
             data: &bytes,
             file_offset: 0,
         };

@@ -53,6 +53,8 @@ pub struct LinkFrame {
     pub offload: Offload,
     /// The frame was longer than the read buffer and was cut.
     pub truncated: bool,
+    /// Its length as it came in (before any cut; with the VLAN tag).
+    pub wire_len: usize,
 }
 
 impl LinkFrame {
@@ -274,7 +276,9 @@ impl Link {
                 (tpid, VlanTag { pcp: (t >> 13) as u8, dei: t & 0x1000 != 0, id: t & 0x0fff })
             });
             let way = if raw.pkttype == sys::PACKET_OUTGOING { Way::Out } else { Way::In };
-            return Ok(Some(LinkFrame { bytes, way, vlan, offload, truncated: raw.truncated }));
+            let tag_len = if vlan.is_some() { 4 } else { 0 };
+            let wire_len = if raw.len > 0 { raw.len as usize } else { bytes.len() } + tag_len;
+            return Ok(Some(LinkFrame { bytes, way, vlan, offload, truncated: raw.truncated, wire_len }));
         }
     }
 }

@@ -117,9 +117,10 @@ pub fn finish(frame: &[u8], o: &Offload) -> Result<Vec<Vec<u8>>, String> {
 /// sum; the Internet checksum over `start..` (that field included) is the value to store (RFC
 /// 1071 §2 (A): the sum is order independent). UDP sends a computed 0 as 0xFFFF (RFC 768).
 pub fn complete_checksum(frame: &mut [u8], start: usize, offset: usize) -> Result<(), String> {
-    let at = start.checked_add(offset).filter(|at| at + 2 <= frame.len()).ok_or_else(|| {
-        format!("checksum offload: field at byte {start}+{offset} is outside the {}-byte frame", frame.len())
-    })?;
+    let at =
+        start.checked_add(offset).filter(|at| at.checked_add(2).is_some_and(|end| end <= frame.len())).ok_or_else(
+            || format!("checksum offload: field at byte {start}+{offset} is outside the {}-byte frame", frame.len()),
+        )?;
     let mut c = internet_checksum(&[&frame[start..]]);
     // The UDP checksum is at offset 6 of its header (RFC 768); TCP's is at 16.
     if c == 0 && offset == 6 {
@@ -357,6 +358,36 @@ mod tests {
         assert!(segment_tcp(&lying, 1448).unwrap_err().contains("do not fit"));
         let o = Offload { checksum: None, gso: Some(Gso::Other(GSO_UDP_L4, 1000)) };
         assert!(finish(&f, &o).unwrap_err().contains("UDP segmentation"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes and the header say, finishing a frame returns frames or an error.
+        #[test]
+        fn any_bytes_and_any_offload_header_never_panic(
+            frame in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            hdr in proptest::collection::vec(proptest::prelude::any::<u8>(), VNET_HDR_LEN),
+        ) {
+            let o = Offload::parse(&hdr);
+            let _ = finish(&frame, &o);
+            let _ = segment_tcp(&frame, u16::from_ne_bytes([hdr[4], hdr[5]]));
+            let _ = restore_vlan(&frame, 0x8100, 1);
+        }
+
+        /// A super-segment of any length cut at any segment size: every segment verifies, none
+        /// is longer than the size, and their data joined is the original.
+        #[test]
+        fn segmentation_keeps_every_byte_in_order(len in 1usize..6000, mss in 1u16..2000) {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let segs = segment_tcp(&tcp4_frame(&data, 0x18), mss).unwrap();
+            proptest::prop_assert_eq!(segs.len(), len.div_ceil(usize::from(mss)));
+            let mut joined = Vec::new();
+            for s in &segs {
+                proptest::prop_assert!(tcp4_ok(s));
+                proptest::prop_assert!(s.len() - 54 <= usize::from(mss));
+                joined.extend_from_slice(&s[54..]);
+            }
+            proptest::prop_assert_eq!(joined, data);
+        }
     }
 
     #[test]

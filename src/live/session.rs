@@ -228,6 +228,42 @@ impl Session {
         }
     }
 
+    /// With `--trace`: the run's summary on standard error, as `simulate` ends its timeline:
+    /// frames in and out, drops by reason, and the host's port table (`ss -tuan`).
+    pub fn end(&self) {
+        if !self.trace {
+            return;
+        }
+        let st = self.host.stats();
+        let mut e = std::io::stderr().lock();
+        let _ = writeln!(
+            e,
+            "\nosilab live: {:.3} s, {} frames in, {} out, {} TCP retransmissions",
+            self.clock.now().since_start().as_secs_f64(),
+            st.frames_in,
+            st.frames_out,
+            self.host.tcp_retransmissions()
+        );
+        for (why, n) in &st.drops {
+            let _ = writeln!(e, "  dropped {n}: {why}");
+        }
+        let ports = self.host.port_table();
+        if !ports.is_empty() {
+            let _ = writeln!(
+                e,
+                "  {:<5} {:<10} {:<6} {:<6} {:<24} {:<24} process",
+                "netid", "state", "recv-q", "send-q", "local", "peer"
+            );
+            for p in ports {
+                let _ = writeln!(
+                    e,
+                    "  {:<5} {:<10} {:<6} {:<6} {:<24} {:<24} {}",
+                    p.netid, p.state, p.recv_q, p.send_q, p.local, p.peer, p.process
+                );
+            }
+        }
+    }
+
     /// A frame from the link: the offload work a card would have done, then up the host's
     /// stack; what the host sends in answer goes out.
     fn input(&mut self, f: LinkFrame) -> Result<()> {
