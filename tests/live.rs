@@ -8,6 +8,8 @@
 //!
 //! Needs root and `ip`: without them the tests skip, saying why; under CI=true they fail.
 
+#![cfg(feature = "live")]
+
 mod common;
 
 use common::{in_ci, osilab_ok, scratch};

@@ -43,7 +43,8 @@ pub struct LiveArgs {
 /// What `osilab live --help` adds after the list of commands.
 const LIVE_HELP: &str = "\
 Frames go out only on the interface given with --iface; the interface is put in promiscuous mode
-only with --promiscuous. Every wait is bounded (a count, a timeout or a duration).
+only with --promiscuous. Every wait is bounded (a count, a timeout or a duration); Ctrl-C ends a
+run early, as if its time were up.
 
 The hosts of ping, http-get, dns and chat-server are osilab's own (ARP and neighbor discovery,
 IPv4/IPv6, ICMP, TCP and the applications: the code `osilab simulate` runs), with the address of
@@ -224,7 +225,8 @@ pub struct LiveChatServerArgs {
     /// The TCP port to listen on.
     #[arg(long, default_value = "3000", value_name = "PORT")]
     pub port: String,
-    /// Serve for S seconds, then stop.
+    /// Serve for S seconds (or until Ctrl-C), then stop. The server listens on IPv4 when osilab
+    /// has an IPv4 address, else on IPv6.
     #[arg(long, default_value = "300", value_name = "S")]
     pub duration: String,
 }

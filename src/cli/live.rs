@@ -178,9 +178,13 @@ fn ping(a: &LivePingArgs) -> Result<i32> {
     let ended = s.run_until(limit, |h| !h.is_running(pid))?;
     s.end();
     let replies = program::<Ping>(s.host(), pid).map_or(0, Ping::replies);
-    if ended == Ended::TimedOut {
+    if ended != Ended::Done {
+        // Stopped before ping's own end (Ctrl-C, or --timeout): the statistics, as ping prints them then.
         println!("--- {target} ping statistics ---");
-        println!("gave up after {:.1} s: {replies} replies received", limit.as_secs_f64());
+        match ended {
+            Ended::Interrupted => println!("interrupted: {replies} replies received"),
+            _ => println!("gave up after {:.1} s: {replies} replies received", limit.as_secs_f64()),
+        }
     }
     Ok(if replies > 0 { 0 } else { 1 })
 }
@@ -459,8 +463,9 @@ fn capture(a: &LiveCaptureArgs) -> Result<i32> {
             Err(Error::io(format!("writing the output: {e}")))
         }
     };
+    crate::live::sys::catch_interrupt();
     loop {
-        if count.is_some_and(|n| out.written() >= n) {
+        if count.is_some_and(|n| out.written() >= n) || crate::live::sys::interrupted() {
             break;
         }
         let left = deadline.saturating_duration_since(std::time::Instant::now());

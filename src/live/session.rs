@@ -83,6 +83,8 @@ pub enum Ended {
     Done,
     /// The deadline came first.
     TimedOut,
+    /// The user pressed Ctrl-C.
+    Interrupted,
 }
 
 /// A host on a live link.
@@ -160,6 +162,7 @@ impl Session {
         };
         let mut host = Host::new(cfg)?;
         host.set_fcs_by_nic(0, true);
+        super::sys::catch_interrupt();
         let s = Session { host, link, clock: Clock::start(), trace, app_out, rows: 0, device: "osilab".into() };
         if trace {
             let addrs: Vec<String> =
@@ -199,12 +202,16 @@ impl Session {
         Ok(pid)
     }
 
-    /// Run until `done` says so (asked after every event) or `limit` has passed.
+    /// Run until `done` says so (asked after every event), `limit` has passed, or the user pressed
+    /// Ctrl-C.
     pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Host) -> bool) -> Result<Ended> {
         let deadline = self.clock.now() + limit;
         loop {
             if done(&self.host) {
                 return Ok(Ended::Done);
+            }
+            if super::sys::interrupted() {
+                return Ok(Ended::Interrupted);
             }
             let now = self.clock.now();
             if now >= deadline {

@@ -5,7 +5,36 @@
 
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// Set by the SIGINT handler: the user pressed Ctrl-C.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    // Async-signal-safe: one atomic store.
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Catch the first Ctrl-C (SIGINT) so that a run can end as if its time were up (ping prints its
+/// statistics, the chat server its report); a second one kills the process as usual
+/// (`SA_RESETHAND`). Without `SA_RESTART`, a `poll(2)` in progress returns at once.
+pub fn catch_interrupt() {
+    // SAFETY: a zeroed sigaction with a handler that only stores to an atomic; sigaction(2) is
+    // given valid pointers.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigint as *const () as usize;
+        sa.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Whether Ctrl-C was pressed since [`catch_interrupt`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 /// `packet(7)`'s packet types (`sll_pkttype`), from `<linux/if_packet.h>`.
 pub const PACKET_OUTGOING: u8 = libc::PACKET_OUTGOING;
