@@ -97,9 +97,9 @@ impl Pair {
         let mut p = Pair {
             ns_a: format!("osilab-{pid}-{n}-a"),
             ns_b: format!("osilab-{pid}-{n}-b"),
-            // IFNAMSIZ: at most 15 characters.
-            veth_a: format!("ol{}{n}a", pid % 10_000_000),
-            veth_b: format!("ol{}{n}b", pid % 10_000_000),
+            // IFNAMSIZ: at most 15 characters ("o", 7 digits of PID, "-", the counter, a/b).
+            veth_a: format!("o{}-{n}a", pid % 10_000_000),
+            veth_b: format!("o{}-{n}b", pid % 10_000_000),
             mac_a: String::new(),
             mac_b: String::new(),
             children: Vec::new(),
@@ -111,10 +111,14 @@ impl Pair {
             "link", "add", &p.veth_a, "netns", &p.ns_a, "type", "veth", "peer", "name", &p.veth_b, "netns", &p.ns_b,
         ]));
         let (a, b, va, vb) = (p.ns_a.clone(), p.ns_b.clone(), p.veth_a.clone(), p.veth_b.clone());
-        // A: the veth end up, no address; IPv6 off so that its kernel sends nothing of its own.
-        run(Command::new("ip")
+        // A: the veth end up, no address; IPv6 off so that its kernel sends nothing of its own
+        // (best effort: where /proc/sys is read-only its link-local chatter is only dropped by
+        // osilab's host, and it owns no address osilab uses).
+        let _ = Command::new("ip")
             .args(["netns", "exec", &a, "sh", "-c"])
-            .arg(format!("echo 1 > /proc/sys/net/ipv6/conf/{va}/disable_ipv6")));
+            .arg(format!("echo 1 > /proc/sys/net/ipv6/conf/{va}/disable_ipv6"))
+            .stderr(Stdio::null())
+            .status();
         run(Command::new("ip").args(["-n", &a, "link", "set", &va, "up"]));
         // B: the kernel with its addresses (nodad: usable at once, no duplicate detection wait).
         run(Command::new("ip").args(["-n", &b, "link", "set", "lo", "up"]));

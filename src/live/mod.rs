@@ -11,7 +11,7 @@
 //!   the interface (a veth end, a NIC) ── the Linux kernel and real programs beyond it
 //! ```
 //!
-//! - [`link`]: the [`Link`](link::Link): open a named interface (clear errors for a missing
+//! - [`link`]: the [`Link`]: open a named interface (clear errors for a missing
 //!   CAP_NET_RAW, an unknown interface with the list of those there are, an interface down),
 //!   send a frame, receive one with a timeout.
 //! - [`offload`]: what a card does that a veth leaves undone (checksum and TCP segmentation
