@@ -290,6 +290,15 @@ fn the_kernel_answers_osilabs_arp_and_ping() {
     // The trace shows the frames layer by layer, FCS left to the card.
     assert!(se.contains("[icmp.type]") && se.contains("[eth.src]"), "{se}");
     assert!(se.contains("FCS: checked and stripped by the network card"), "{se}");
+    // An address nobody has: ARP goes unanswered, and ping says so as iputils does (exit 1).
+    let out = p.osilab_a(
+        &["live", "ping", "--iface", &p.veth_a, "--ip", IP_A, "-c", "1", "192.0.2.99"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let so = text(&out.stdout);
+    assert!(so.contains("From 192.0.2.1 icmp_seq=1 Destination Host Unreachable"), "{so}");
+    assert!(so.contains("1 packets transmitted, 0 received, 100% packet loss"), "{so}");
     // The kernel learned osilab's MAC from the request (RFC 826: the target merges the sender).
     let neigh = text(&run(&mut p.in_b(&["ip", "neigh", "show", "192.0.2.1"])).stdout);
     assert!(neigh.contains(&p.mac_a), "{neigh}");
@@ -417,6 +426,14 @@ fn http_get_fetches_pages_from_python_and_closes_with_fin() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(std::fs::read(&file6).unwrap() == big, "the 1 MiB body over IPv6 differs from the file");
+
+    // A port nobody listens on: the kernel's RST, said as curl would.
+    let out = p.osilab_a(
+        &["live", "http-get", "--iface", &iface, "--ip", IP_A, "http://192.0.2.2:8001/"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("ECONNREFUSED (Connection refused)"), "{}", text(&out.stderr));
 
     // A page that is not there: the server's 404 body, as curl prints it.
     let out = p.osilab_a(

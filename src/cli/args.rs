@@ -119,7 +119,8 @@ pub struct LiveSendArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// The message and its layers, as `osilab send` takes them (--src-mac defaults to the interface's
-    /// MAC address; --arp asks the real network).
+    /// MAC address; --arp asks the real network; the L1 options only shape what is shown: the card
+    /// does L1).
     #[command(flatten)]
     pub send: SendArgs,
 }
