@@ -171,6 +171,11 @@ struct Process {
     exited: bool,
 }
 
+/// The PID of the first process started on a host. PIDs below it stand for the system's own
+/// processes, which the simulation does not model: on Linux PID 1 is init (systemd), and the
+/// programs a user starts after boot get PIDs in the hundreds or thousands.
+pub const FIRST_PID: Pid = 1000;
+
 /// The network stack of one host.
 pub struct Host {
     name: String,
@@ -276,7 +281,7 @@ impl Host {
             out: VecDeque::new(),
             notes: Vec::new(),
             events: VecDeque::new(),
-            next_pid: 1,
+            next_pid: FIRST_PID,
             next_ephemeral,
             stats: HostStats::default(),
             now: Instant::ZERO,
