@@ -10,6 +10,39 @@ fn demo_tree() {
     insta::assert_snapshot!("demo_tree", osilab_ok(&["demo"]));
 }
 
+/// Part 2 is the chat room: its first three messages, each relayed by the server to the two
+/// other clients, with the server's port table.
+#[test]
+fn demo_part_two_chat_room() {
+    let both = osilab_ok(&["demo"]);
+    let out = osilab_ok(&["demo", "--part", "2"]);
+    assert!(both.starts_with("Part 1: one message through the seven layers"), "{both}");
+    assert!(both.ends_with(&out), "the default demo is part 1 then part 2");
+    for (who, line) in [
+        ("bob", "FROM alice Olá, sala!"),
+        ("carol", "FROM alice Olá, sala!"),
+        ("alice", "FROM bob Hi alice!"),
+        ("carol", "FROM bob Hi alice!"),
+        ("alice", "FROM carol Hello both"),
+        ("bob", "FROM carol Hello both"),
+    ] {
+        assert_eq!(out.matches(&format!("{who} sees: {line}")).count(), 1, "{who} / {line}\n{out}");
+    }
+    for nick in ["alice", "bob", "carol"] {
+        assert!(out.contains(&format!("{nick}: sent 1 message, received 2 from others")), "{out}");
+    }
+    assert!(out.contains("tcp   LISTEN 0      128    0.0.0.0:3000"), "{out}");
+    assert_eq!(out.matches("tcp   ESTAB").count(), 3, "{out}");
+    insta::assert_snapshot!("demo_part_two", out);
+    let json = osilab_ok(&["demo", "--part", "2", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(v["scenario"], "chat-room");
+    assert!(v["events"].as_array().map_or(0, |e| e.len()) > 200);
+    // Part 1 alone is the frame of `send --app chat`: the other formats show only it.
+    assert!(!osilab_ok(&["demo", "--part", "1"]).contains("Part 2"));
+    assert!(!osilab_ok(&["demo", "--format", "hex"]).contains("Part 2"));
+}
+
 #[test]
 fn demo_hex() {
     insta::assert_snapshot!("demo_hex", osilab_ok(&["demo", "--format", "hex"]));
@@ -135,6 +168,9 @@ fn pcap_is_written() {
 #[test]
 fn bad_arguments_exit_2_with_one_clear_line() {
     let cases: &[(&[&str], &str)] = &[
+        (&["demo", "--part", "3"], "3 is not in 1..=2"),
+        (&["demo", "--part", "2", "--format", "hex"], "use --format tree or json"),
+        (&["demo", "--part", "2", "--pcap", "x.pcap"], "--pcap writes part 1's frames"),
         (&["send", "x", "--to", "192.0.2.300:80"], "bad address"),
         (&["send", "x", "--from", "nonsense"], "bad address"),
         (&["send", "x", "--mtu", "67"], "MTU 67 is below the minimum of 68"),

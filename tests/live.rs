@@ -266,6 +266,21 @@ fn stderr_of(c: &mut Child) -> ChildStderr {
     c.stderr.take().expect("stderr piped")
 }
 
+/// A `--trace`'s rows: each row's line and the records printed below it.
+fn trace_rows(trace: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in trace.lines() {
+        let numbered = line.split_whitespace().next().is_some_and(|w| w.parse::<usize>().is_ok());
+        if numbered && !line.starts_with("         ") {
+            rows.push((line.to_string(), String::new()));
+        } else if let Some((_, body)) = rows.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    rows
+}
+
 // ---- ARP and ping ------------------------------------------------------------------------------
 
 #[test]
@@ -368,11 +383,7 @@ fn http_get_fetches_pages_from_python_and_closes_with_fin() {
     // 1 MiB of a pattern that shows a shifted, lost or repeated block.
     let big: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8 ^ (i >> 16) as u8).collect();
     std::fs::write(dir.join("big.bin"), &big).unwrap();
-    let mut c = p.in_b(&["python3", "-u", "-m", "http.server", "--bind", IP_B, "8000", "--directory"]);
-    c.arg(&dir).stdout(Stdio::piped()).stderr(Stdio::null());
-    let server = p.spawn(c);
-    let mut lines = Lines::new(server.stdout.take().expect("stdout"));
-    assert!(lines.wait_for("Serving HTTP", Duration::from_secs(15)), "http.server did not start: {}", lines.text());
+    http_server_b(&mut p, IP_B, &dir);
 
     let iface = p.veth_a.clone();
     let out = p.osilab_a(
@@ -385,10 +396,15 @@ fn http_get_fetches_pages_from_python_and_closes_with_fin() {
     // The handshake with the kernel, and the close: FIN both ways.
     assert!(se.contains("→ 8000 [SYN] Seq=0"), "{se}");
     assert!(se.contains("8000 → ") && se.contains("[SYN, ACK]"), "{se}");
-    let fin_in = se.lines().any(|l| l.contains("in   L4  8000 → ") && l.contains("FIN"));
-    let fin_out = se.lines().any(|l| l.contains("out  L4  ") && l.contains("→ 8000 [FIN"));
-    assert!(fin_in && fin_out, "FIN from both ends: {se}");
+    let fin = |dir: &str| {
+        trace_rows(&se).iter().any(|(head, body)| head.contains(dir) && body.contains("Fin: Set  [tcp.flags.fin]"))
+    };
+    assert!(fin("  in   L") && fin("  out  L"), "FIN from both ends: {se}");
     assert!(se.contains("HTTP/1.1 200: 43 bytes"), "{se}");
+    // Above TCP, the trace reads the messages as simulate's timeline does (L5–L7).
+    assert!(se.contains("out  L7  GET /index.html HTTP/1.1"), "{se}");
+    assert!(se.contains("in   L7  HTTP/1.0 200 OK  (text/html)"), "{se}");
+    assert!(se.contains("[http.response.code]") && se.contains("[session.tuple]"), "{se}");
 
     // 1 MiB: many segments, which the kernel hands its veth as TSO super-segments.
     let file = dir.join("got.bin");
@@ -404,11 +420,7 @@ fn http_get_fetches_pages_from_python_and_closes_with_fin() {
     assert!(got == big, "the 1 MiB body differs from the file");
 
     // Over IPv6 too (a second server on B's IPv6 address): TCPv6 segmentation offload.
-    let mut c = p.in_b(&["python3", "-u", "-m", "http.server", "--bind", IP6_B, "8000", "--directory"]);
-    c.arg(&dir).stdout(Stdio::piped()).stderr(Stdio::null());
-    let server6 = p.spawn(c);
-    let mut lines6 = Lines::new(server6.stdout.take().expect("stdout"));
-    assert!(lines6.wait_for("Serving HTTP", Duration::from_secs(15)), "{}", lines6.text());
+    http_server_b(&mut p, IP6_B, &dir);
     let file6 = dir.join("got6.bin");
     let out = p.osilab_a(
         &[
@@ -444,13 +456,10 @@ fn http_get_fetches_pages_from_python_and_closes_with_fin() {
     assert!(text(&out.stdout).contains("404"), "{}", text(&out.stdout));
 }
 
-#[test]
-fn dns_asks_dnsmasq_over_ipv4_and_ipv6() {
-    if !ready("dns_asks_dnsmasq_over_ipv4_and_ipv6", &[("dnsmasq", "--version")]) {
-        return;
-    }
-    let mut p = Pair::new();
-    let dir = scratch(&format!("live-dns-{}", p.ns_a));
+/// dnsmasq in namespace B on 192.0.2.2 and 2001:db8::2 with these extra options; returns once
+/// it has started.
+fn dnsmasq_b(p: &mut Pair, extra: &[&str]) {
+    let dir = scratch(&format!("live-dnsmasq-{}", p.ns_a));
     let mut c = p.in_b(&[
         "dnsmasq",
         "--keep-in-foreground",
@@ -462,12 +471,30 @@ fn dns_asks_dnsmasq_over_ipv4_and_ipv6() {
         "--bind-interfaces",
         "--listen-address=192.0.2.2",
         "--listen-address=2001:db8::2",
-        "--address=/www.example.test/192.0.2.80",
-        "--address=/www.example.test/2001:db8::80",
     ]);
-    c.arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display())).stdout(Stdio::null()).stderr(Stdio::piped());
+    c.args(extra).arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()));
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
     let mut log = Lines::new(stderr_of(p.spawn(c)));
     assert!(log.wait_for("started", Duration::from_secs(10)), "dnsmasq did not start: {}", log.text());
+}
+
+/// python's http.server in namespace B on `bind`, port 8000, serving `dir`; returns once it
+/// serves.
+fn http_server_b(p: &mut Pair, bind: &str, dir: &std::path::Path) {
+    let mut c = p.in_b(&["python3", "-u", "-m", "http.server", "--bind", bind, "8000", "--directory"]);
+    c.arg(dir).stdout(Stdio::piped()).stderr(Stdio::null());
+    let server = p.spawn(c);
+    let mut lines = Lines::new(server.stdout.take().expect("stdout"));
+    assert!(lines.wait_for("Serving HTTP", Duration::from_secs(15)), "http.server did not start: {}", lines.text());
+}
+
+#[test]
+fn dns_asks_dnsmasq_over_ipv4_and_ipv6() {
+    if !ready("dns_asks_dnsmasq_over_ipv4_and_ipv6", &[("dnsmasq", "--version")]) {
+        return;
+    }
+    let mut p = Pair::new();
+    dnsmasq_b(&mut p, &["--address=/www.example.test/192.0.2.80", "--address=/www.example.test/2001:db8::80"]);
 
     let iface = p.veth_a.clone();
     let out = p.osilab_a(
@@ -806,4 +833,49 @@ fn the_interface_is_promiscuous_only_when_asked() {
         let _ = cap.kill();
         let _ = cap.wait();
     }
+}
+
+#[test]
+fn http_get_resolves_a_name_with_dnsmasq_first() {
+    if !ready("http_get_resolves_a_name_with_dnsmasq_first", &[("python3", "--version"), ("dnsmasq", "--version")]) {
+        return;
+    }
+    let mut p = Pair::new();
+    let dir = scratch(&format!("live-byname-{}", p.ns_a));
+    std::fs::write(dir.join("index.html"), "found by name\n").unwrap();
+    // www.example.test is an alias of web.example.test, which is B.
+    dnsmasq_b(&mut p, &["--cname=www.example.test,web.example.test", "--host-record=web.example.test,192.0.2.2"]);
+    http_server_b(&mut p, IP_B, &dir);
+    let iface = p.veth_a.clone();
+    let out = p.osilab_a(
+        &[
+            "live",
+            "http-get",
+            "--iface",
+            &iface,
+            "--ip",
+            IP_A,
+            "--dns-server",
+            IP_B,
+            "--trace",
+            "http://www.example.test:8000/index.html",
+        ],
+        Duration::from_secs(30),
+    );
+    let se = text(&out.stderr);
+    assert!(out.status.success(), "{se}");
+    assert_eq!(text(&out.stdout), "found by name\n");
+    // The lookup went first, over UDP to port 53; then the GET named the host as the URL did.
+    let dns_at = se.find("out  L7  Standard query").unwrap_or_else(|| panic!("no DNS query: {se}"));
+    assert!(se.contains("in   L7  Standard query response"), "{se}");
+    let syn_at = se.find("→ 8000 [SYN]").unwrap_or_else(|| panic!("no SYN: {se}"));
+    assert!(dns_at < syn_at, "{se}");
+    assert!(se.contains("resolved www.example.test to 192.0.2.2"), "{se}");
+    // Without a DNS server a name is refused, saying what to add.
+    let out = p.osilab_a(
+        &["live", "http-get", "--iface", &iface, "--ip", IP_A, "http://www.example.test:8000/"],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("give a DNS server with --dns-server IP"), "{}", text(&out.stderr));
 }

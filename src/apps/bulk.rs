@@ -2,7 +2,7 @@
 //! UDP sink that can echo. Messages are lines; a byte count sends a known pattern (byte i is
 //! `i mod 251`, a prime, so a shifted or repeated block shows).
 
-use super::{take_lines, until};
+use super::{take_lines, until, Listen};
 use crate::host::{Fd, Program, SockEvent, SockType, Sys};
 use std::any::Any;
 use std::net::SocketAddr;
@@ -123,8 +123,8 @@ impl Program for TcpSender {
 #[derive(Debug, Default)]
 pub struct TcpSink {
     port: u16,
-    v6: bool,
-    listener: Option<Fd>,
+    on: Listen,
+    listeners: Vec<Fd>,
     partial: Vec<u8>,
     /// Every byte received, all connections in order of arrival.
     pub data: Vec<u8>,
@@ -135,20 +135,22 @@ pub struct TcpSink {
 }
 
 impl TcpSink {
-    /// A sink on `port`.
-    pub fn new(port: u16, v6: bool) -> Self {
-        TcpSink { port, v6, ..Default::default() }
+    /// A sink on `port`, on the families `on` says.
+    pub fn new(port: u16, on: Listen) -> Self {
+        TcpSink { port, on, ..Default::default() }
     }
 }
 
 impl Program for TcpSink {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Some(fd) = super::serve(sys, SockType::Stream, self.v6, self.port, 16) else { return sys.exit(1) };
-        self.listener = Some(fd);
+        self.listeners = super::serve(sys, SockType::Stream, self.on, self.port, 16);
+        if self.listeners.is_empty() {
+            sys.exit(1);
+        }
     }
 
     fn on_socket(&mut self, sys: &mut Sys<'_>, fd: Fd, ev: SockEvent) {
-        if Some(fd) == self.listener {
+        if self.listeners.contains(&fd) {
             while sys.accept(fd).is_ok() {}
             return;
         }
@@ -247,24 +249,24 @@ impl Program for UdpSender {
 #[derive(Debug, Default)]
 pub struct UdpSink {
     port: u16,
-    v6: bool,
+    on: Listen,
     echo: bool,
-    fd: Option<Fd>,
     /// Datagrams received, in order.
     pub received: Vec<String>,
 }
 
 impl UdpSink {
-    /// A sink (or echo server) on `port`.
-    pub fn new(port: u16, v6: bool, echo: bool) -> Self {
-        UdpSink { port, v6, echo, ..Default::default() }
+    /// A sink (or echo server) on `port`, on the families `on` says.
+    pub fn new(port: u16, on: Listen, echo: bool) -> Self {
+        UdpSink { port, on, echo, ..Default::default() }
     }
 }
 
 impl Program for UdpSink {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Some(fd) = super::serve(sys, SockType::Dgram, self.v6, self.port, 0) else { return sys.exit(1) };
-        self.fd = Some(fd);
+        if super::serve(sys, SockType::Dgram, self.on, self.port, 0).is_empty() {
+            sys.exit(1);
+        }
     }
 
     fn on_socket(&mut self, sys: &mut Sys<'_>, fd: Fd, _ev: SockEvent) {

@@ -2,7 +2,7 @@
 //! that relays each client's messages to every other connected client, and clients that join,
 //! say their lines at set times, and leave.
 
-use super::{take_lines, until};
+use super::{take_lines, until, Listen};
 use crate::host::{Fd, Program, SockEvent, SockType, Sys};
 use crate::layers::l7_application::chat::ChatLine;
 use std::any::Any;
@@ -16,9 +16,9 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub struct ChatServer {
     port: u16,
-    v6: bool,
+    on: Listen,
     backlog: usize,
-    listener: Option<Fd>,
+    listeners: Vec<Fd>,
     clients: BTreeMap<Fd, Client>,
     /// Lines relayed (one per recipient).
     pub relayed: u64,
@@ -33,9 +33,9 @@ struct Client {
 }
 
 impl ChatServer {
-    /// A server on `port` (IPv6 when `v6`), with `listen`'s backlog.
-    pub fn new(port: u16, v6: bool, backlog: usize) -> Self {
-        ChatServer { port, v6, backlog, ..Default::default() }
+    /// A server on `port`, on the families `on` says, with `listen`'s backlog.
+    pub fn new(port: u16, on: Listen, backlog: usize) -> Self {
+        ChatServer { port, on, backlog, ..Default::default() }
     }
 
     fn broadcast(&mut self, sys: &mut Sys<'_>, from: Fd, line: &ChatLine) {
@@ -61,15 +61,15 @@ impl ChatServer {
 
 impl Program for ChatServer {
     fn start(&mut self, sys: &mut Sys<'_>) {
-        let Some(fd) = super::serve(sys, SockType::Stream, self.v6, self.port, self.backlog) else {
+        self.listeners = super::serve(sys, SockType::Stream, self.on, self.port, self.backlog);
+        if self.listeners.is_empty() {
             return sys.exit(1);
-        };
+        }
         sys.log(format!("chat server listening on port {}", self.port));
-        self.listener = Some(fd);
     }
 
     fn on_socket(&mut self, sys: &mut Sys<'_>, fd: Fd, ev: SockEvent) {
-        if Some(fd) == self.listener {
+        if self.listeners.contains(&fd) {
             while let Ok((c, _)) = sys.accept(fd) {
                 self.clients.insert(c, Client::default());
             }
@@ -269,9 +269,10 @@ impl Program for ChatClient {
 
     fn report(&self) -> Vec<String> {
         let mut r = vec![format!(
-            "{}: sent {} messages, received {} from others",
+            "{}: sent {} message{}, received {} from others",
             self.nick,
             self.sent.len(),
+            if self.sent.len() == 1 { "" } else { "s" },
             self.messages().len()
         )];
         if let Some(e) = &self.error {

@@ -183,9 +183,13 @@ pub struct LiveHttpGetArgs {
     /// osilab's host.
     #[command(flatten)]
     pub host: LiveHost,
-    /// The URL: http://IP[:PORT]/PATH (an IPv6 address in brackets; no name resolution).
+    /// The URL: http://HOST[:PORT]/PATH, HOST an address (IPv6 in brackets) or a name (with --dns-server).
     #[arg(value_name = "URL")]
     pub url: String,
+    /// The DNS server that resolves a host name in the URL (osilab's own resolver asks it first, as curl
+    /// asks the system's).
+    #[arg(long, value_name = "IP")]
+    pub dns_server: Option<String>,
     /// Write the body to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -226,8 +230,8 @@ pub struct LiveChatServerArgs {
     /// The TCP port to listen on.
     #[arg(long, default_value = "3000", value_name = "PORT")]
     pub port: String,
-    /// Serve for S seconds (or until Ctrl-C), then stop. The server listens on IPv4 when osilab
-    /// has an IPv4 address, else on IPv6.
+    /// Serve for S seconds (or until Ctrl-C), then stop. The server listens on every family osilab
+    /// has an address of (one room for all).
     #[arg(long, default_value = "300", value_name = "S")]
     pub duration: String,
 }
@@ -280,9 +284,15 @@ pub struct DissectArgs {
 /// Options of `osilab demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format: tree, hex, bits or json.
+    /// Output format: tree, hex, bits or json. Part 1 is one frame, so hex and bits show part 1
+    /// only; json shows part 1 unless --part 2 is given.
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
+    /// Show only this part: 1 (one chat message through the seven layers) or 2 (the chat room:
+    /// a server and three clients on a switch, with the timeline of their first messages).
+    /// Default: both parts in tree format, part 1 in the others.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub part: Option<u8>,
     /// Also write every frame sent to this pcap file (Ethernet link type, no FCS).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,

@@ -12,6 +12,7 @@ use crate::apps::chat::ChatServer;
 use crate::apps::dns::DnsQuery;
 use crate::apps::http::HttpGet;
 use crate::apps::ping::Ping;
+use crate::apps::Listen;
 use crate::capture::{Frame, FrameKind, LinkType};
 use crate::dissect::filter::Filter;
 use crate::dissect::output::{Format, Writer};
@@ -191,8 +192,27 @@ fn ping(a: &LivePingArgs) -> Result<i32> {
 
 // ---- http-get --------------------------------------------------------------------------------
 
-/// `http://IP[:PORT]/PATH` → (server, Host header, path).
-fn parse_url(url: &str) -> Result<(SocketAddr, String, String)> {
+/// The host of a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum UrlHost {
+    /// An address literal.
+    Ip(IpAddr),
+    /// A name, to be resolved (absolute: it ends with a dot).
+    Name(String),
+}
+
+/// A parsed `http://HOST[:PORT]/PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Url {
+    host: UrlHost,
+    port: u16,
+    /// The authority as written, for the Host header field (RFC 9110 §7.2).
+    authority: String,
+    path: String,
+}
+
+/// `http://HOST[:PORT]/PATH`, HOST an address (IPv6 in brackets) or a name (RFC 3986 §3.2).
+fn parse_url(url: &str) -> Result<Url> {
     let bad = |why: &str| config_err(format!("URL {url:?}: {why}"));
     let rest = url.strip_prefix("http://").ok_or_else(|| bad("only http:// URLs (no TLS)"))?;
     let (authority, path) = match rest.find('/') {
@@ -208,9 +228,15 @@ fn parse_url(url: &str) -> Result<(SocketAddr, String, String)> {
             None => (authority, None),
         }
     };
-    let addr: IpAddr = host.parse().map_err(|_| {
-        bad("the host must be an IP address (osilab live does no name resolution): http://192.0.2.2:8000/")
-    })?;
+    let host = match host.parse::<IpAddr>() {
+        Ok(a) => UrlHost::Ip(a),
+        Err(_) if !host.is_empty() && !authority.starts_with('[') => {
+            let absolute = if host.ends_with('.') { host.to_string() } else { format!("{host}.") };
+            Name::parse_text(&absolute).map_err(|e| bad(&format!("the host is neither an address nor a name: {e}")))?;
+            UrlHost::Name(absolute)
+        }
+        Err(_) => return Err(bad("the host is neither an address nor a name")),
+    };
     let port: u16 = match port {
         None => 80,
         Some(p) => p.parse().map_err(|_| bad("the port is a number from 1 to 65535"))?,
@@ -218,18 +244,39 @@ fn parse_url(url: &str) -> Result<(SocketAddr, String, String)> {
     if port == 0 {
         return Err(bad("the port is a number from 1 to 65535"));
     }
-    Ok((SocketAddr::new(addr, port), authority.to_string(), path.to_string()))
+    Ok(Url { host, port, authority: authority.to_string(), path: path.to_string() })
 }
 
 fn http_get(a: &LiveHttpGetArgs) -> Result<i32> {
     let o = host_options(&a.host)?;
-    let (server, host, path) = parse_url(&a.url)?;
-    check_family(&o, server.ip(), "the server")?;
+    let url = parse_url(&a.url)?;
     let limit = seconds(&a.timeout, "--timeout")?;
+    let get = match &url.host {
+        UrlHost::Ip(ip) => {
+            check_family(&o, *ip, "the server")?;
+            HttpGet::new(SocketAddr::new(*ip, url.port), &url.authority, &url.path)
+        }
+        UrlHost::Name(name) => {
+            // As curl asks the system's resolver: a DNS lookup first (A when osilab has IPv4,
+            // else AAAA), then the connection to the first address.
+            let Some(dns) = &a.dns_server else {
+                return Err(config_err(format!(
+                    "URL {:?}: to resolve the name {name}, give a DNS server with --dns-server IP",
+                    a.url
+                )));
+            };
+            let resolver = SocketAddr::new(ip(dns, "--dns-server")?, 53);
+            check_family(&o, resolver.ip(), "the DNS server")?;
+            let qtype = if o.ipv4.is_some() { RrType::A } else { RrType::Aaaa };
+            let name = Name::parse_text(name).map_err(|e| config_err(format!("URL {:?}: {e}", a.url)))?;
+            let id = crate::rng::Rng::new(o.seed ^ 0xd15).next_u32() as u16;
+            HttpGet::by_name(resolver, name, qtype, id, url.port, &url.path)
+        }
+    };
     let mut s = Session::open(&o, a.host.trace, AppOutput::TraceOnly)?;
-    let pid = s.spawn("http-get", Box::new(HttpGet::new(server, &host, &path)))?;
+    let pid = s.spawn("http-get", Box::new(get))?;
     let client = |h: &Host| program::<HttpGet>(h, pid).map(|g| (g.response.is_some(), g.error.is_some()));
-    let ended = s.run_until(limit, |h| client(h).is_some_and(|(r, e)| r || e))?;
+    let ended = s.run_until(limit, |h| client(h).is_some_and(|(r, e)| r || e) || !h.is_running(pid))?;
     // The client closed after the response: let the FIN exchange finish (bounded).
     s.run_until(Duration::from_secs(3), |h| !closing(h))?;
     s.end();
@@ -251,8 +298,11 @@ fn http_get(a: &LiveHttpGetArgs) -> Result<i32> {
         }
         (None, Some(e)) => Err(Error::io(format!("http-get {}: {e}", a.url))),
         (None, None) => {
-            let why =
-                if ended == Ended::TimedOut { format!("no response within {:?}", limit) } else { "no response".into() };
+            let why = match ended {
+                Ended::TimedOut => format!("no response within {limit:?}"),
+                Ended::Interrupted => "interrupted before the response".into(),
+                Ended::Done => "no response".into(),
+            };
             Err(Error::io(format!("http-get {}: {why}", a.url)))
         }
     }
@@ -291,9 +341,8 @@ fn chat_server(a: &LiveChatServerArgs) -> Result<i32> {
     let o = host_options(&a.host)?;
     let port: u16 = number(&a.port, "--port")?;
     let duration = seconds(&a.duration, "--duration")?;
-    let v6 = o.ipv4.is_none();
     let mut s = Session::open(&o, a.host.trace, AppOutput::Stdout)?;
-    let pid = s.spawn("chat-server", Box::new(ChatServer::new(port, v6, 128)))?;
+    let pid = s.spawn("chat-server", Box::new(ChatServer::new(port, Listen::Dual, 128)))?;
     s.run_until(duration, |h| !h.is_running(pid))?;
     s.end();
     if let Some(p) = s.host().program(pid) {
@@ -530,24 +579,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_name_an_address_a_port_and_a_path() {
-        let (a, host, path) = parse_url("http://192.0.2.2:8000/big.bin?x=1").unwrap();
-        assert_eq!(a, "192.0.2.2:8000".parse().unwrap());
-        assert_eq!((host.as_str(), path.as_str()), ("192.0.2.2:8000", "/big.bin?x=1"));
-        let (a, host, path) = parse_url("http://[2001:db8::2]/").unwrap();
-        assert_eq!(a, "[2001:db8::2]:80".parse().unwrap());
-        assert_eq!((host.as_str(), path.as_str()), ("[2001:db8::2]", "/"));
-        assert_eq!(parse_url("http://192.0.2.2").unwrap().2, "/");
+    fn urls_name_an_address_or_a_name_a_port_and_a_path() {
+        let u = parse_url("http://192.0.2.2:8000/big.bin?x=1").unwrap();
+        assert_eq!((u.host, u.port), (UrlHost::Ip("192.0.2.2".parse().unwrap()), 8000));
+        assert_eq!((u.authority.as_str(), u.path.as_str()), ("192.0.2.2:8000", "/big.bin?x=1"));
+        let u = parse_url("http://[2001:db8::2]/").unwrap();
+        assert_eq!((u.host, u.port), (UrlHost::Ip("2001:db8::2".parse().unwrap()), 80));
+        assert_eq!((u.authority.as_str(), u.path.as_str()), ("[2001:db8::2]", "/"));
+        assert_eq!(parse_url("http://192.0.2.2").unwrap().path, "/");
+        let u = parse_url("http://www.example.test:8080/a").unwrap();
+        assert_eq!((u.host, u.port), (UrlHost::Name("www.example.test.".into()), 8080));
         for bad in [
             "https://192.0.2.2/",
-            "http://example.test/",
             "http://192.0.2.2:0/",
             "http://[2001:db8::2/",
+            "http://[www.example.test]/",
             "http://192.0.2.2:x/",
+            "http:///path",
         ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
-        assert!(parse_url("http://example.test/").unwrap_err().to_string().contains("no name resolution"));
     }
 
     #[test]

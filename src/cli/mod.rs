@@ -5,6 +5,7 @@
 
 mod app;
 mod args;
+mod demo;
 mod dissect;
 #[cfg(feature = "live")]
 mod live;
@@ -42,7 +43,7 @@ where
     };
     let result = match cli.command {
         Command::Send(a) => send::send(&a),
-        Command::Demo(a) => send::demo(&a),
+        Command::Demo(a) => demo::demo(&a),
         Command::Simulate(a) => simulate::simulate(&a),
         // Prints as it goes (replies, frames, a body) and has its own exit code, like the tools it
         // stands in for.

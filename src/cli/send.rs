@@ -1,44 +1,17 @@
-//! `osilab send` and `osilab demo`.
+//! `osilab send`.
 
 use super::app::{application, presentation_and_session, sender_is_server, AppName};
-use super::args::{DemoArgs, SendArgs};
+use super::args::SendArgs;
 use super::config_err;
 use crate::addr::MacAddr;
 use crate::error::{Error, Result};
 use crate::layers::l2_data_link::VlanTag;
 use crate::layers::l4_transport::TransportKind;
-use crate::layers::l7_application::chat::{ChatCommand, ChatConfig};
 use crate::pcap::PcapSink;
 use crate::render::{render, Format};
-use crate::stack::{App, Exchange, StackConfig, DOC_IPV6_LOCAL, DOC_IPV6_REMOTE};
+use crate::stack::{Exchange, StackConfig, DOC_IPV6_LOCAL, DOC_IPV6_REMOTE};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-
-/// The demo's message: the seeds' chat room greeting.
-pub const DEMO_MESSAGE: &str = "Olá, sala!";
-
-/// `osilab demo`.
-pub fn demo(a: &DemoArgs) -> Result<String> {
-    let format: Format = a.format.parse().map_err(config_err)?;
-    let cfg = StackConfig { app: App::Chat(ChatConfig { command: ChatCommand::Msg }), ..StackConfig::default() };
-    let x = Exchange::run(&cfg, DEMO_MESSAGE.as_bytes())?;
-    if let Some(p) = &a.pcap {
-        write_pcap(p, &x)?;
-    }
-    let mut out = String::new();
-    if format == Format::Tree {
-        out.push_str(
-            "The chat room: a client process on 192.0.2.1 (port 51000) sends \"Olá, sala!\" to the chat\n\
-             server on 192.0.2.2, port 3000, over an established TCP connection. The chat protocol makes\n\
-             it the line \"MSG Olá, sala!\", the presentation layer encodes its characters as UTF-8 bytes,\n\
-             the socket carries the dialogue, and each layer below wraps what the layer above gave it; the\n\
-             frame crosses the wire as Manchester-coded bits at 10 Mbit/s, and the server's stack unwraps\n\
-             it layer by layer, checking each header.\n\n",
-        );
-    }
-    out.push_str(&render(&x, format));
-    Ok(out)
-}
 
 /// `osilab send`.
 pub fn send(a: &SendArgs) -> Result<String> {
@@ -52,7 +25,7 @@ pub fn send(a: &SendArgs) -> Result<String> {
 }
 
 /// Write every frame sent, without FCS, stamped with its start time on the wire.
-fn write_pcap(path: &Path, x: &Exchange) -> Result<()> {
+pub(super) fn write_pcap(path: &Path, x: &Exchange) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|e| Error::io(format!("cannot create {}: {e}", path.display())))?;
     let mut sink = PcapSink::new(std::io::BufWriter::new(file))?;
     for (_, f, _, _) in x.frames() {

@@ -36,18 +36,7 @@ pub fn simulate(a: &SimulateArgs) -> Result<String> {
     }
     let summary = Summary::of(&world);
     Ok(match format {
-        "json" => {
-            let v = serde_json::json!({
-                "scenario": sc.name,
-                "seed": seed,
-                "until": crate::sim::timeline::seconds(Instant::ZERO + until),
-                "events": world.timeline.rows,
-                "summary": summary,
-            });
-            let mut s = serde_json::to_string_pretty(&v).map_err(|e| config_err(format!("json: {e}")))?;
-            s.push('\n');
-            s
-        }
+        "json" => json(&sc, seed, until, &world.timeline.rows, &summary)?,
         _ => {
             let mut s = format!("Scenario {} (seed {seed}): {}\n\n", sc.name, sc.description);
             s.push_str(&world.timeline.text());
@@ -55,6 +44,27 @@ pub fn simulate(a: &SimulateArgs) -> Result<String> {
             s
         }
     })
+}
+
+/// The JSON form of a run: the scenario, its seed and end time, the events (`rows`) and the
+/// summary.
+pub fn json(
+    sc: &scenario::Scenario,
+    seed: u64,
+    until: std::time::Duration,
+    rows: &[crate::sim::timeline::Row],
+    summary: &Summary,
+) -> Result<String> {
+    let v = serde_json::json!({
+        "scenario": sc.name,
+        "seed": seed,
+        "until": crate::sim::timeline::seconds(Instant::ZERO + until),
+        "events": rows,
+        "summary": summary,
+    });
+    let mut s = serde_json::to_string_pretty(&v).map_err(|e| config_err(format!("json: {e}")))?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// Build and run `sc` with `seed` until `until`.

@@ -173,6 +173,11 @@ struct Process {
     exited: bool,
 }
 
+/// The PID of the first process started on a host. PIDs below it stand for the system's own
+/// processes, which the simulation does not model: on Linux PID 1 is init (systemd), and the
+/// programs a user starts after boot get PIDs in the hundreds or thousands.
+pub const FIRST_PID: Pid = 1000;
+
 /// The network stack of one host.
 pub struct Host {
     name: String,
@@ -278,7 +283,7 @@ impl Host {
             out: VecDeque::new(),
             notes: Vec::new(),
             events: VecDeque::new(),
-            next_pid: 1,
+            next_pid: FIRST_PID,
             next_ephemeral,
             stats: HostStats::default(),
             now: Instant::ZERO,
@@ -439,8 +444,14 @@ impl Host {
         if net.set_remote(dst).is_err() {
             return Err(SockError::AfNoSupport);
         }
-        net.set_ttl(ttl.unwrap_or(default_ttl));
+        let ttl = ttl.unwrap_or(default_ttl);
+        net.set_ttl(ttl);
         net.set_dont_fragment(dont_fragment);
+        // A message the host makes at L3 itself (echo, error, neighbor discovery) has no record
+        // from above: its ICMP record, inside the IP packet's.
+        if matches!(proto, 1 | 58) && !trace.records.iter().any(|r| r.protocol.starts_with("icmp")) {
+            trace.push(crate::layers::l3_network::icmp_record(Direction::Down, proto == 58, &payload, ttl));
+        }
         let mut cx = Context::new(now);
         let meta = Meta { ip_proto: Some(proto), src_ip: Some(src), dst_ip: Some(dst), ..Default::default() };
         let pdus = match net.encapsulate(Pdu { data: Data::Bytes(payload), meta }, &mut cx) {
@@ -983,12 +994,13 @@ fn is_ip(r: &Record) -> bool {
 }
 
 /// The summary line of a record list: the top-most record's summary, as Wireshark's Info column.
+/// Of several records of that layer, the message carried rather than its carrier (an ICMP
+/// message rather than its IP packet, ARP rather than its Ethernet frame), whichever order the
+/// trace holds them in.
 pub fn info(trace: &Trace) -> String {
-    trace
-        .records
-        .iter()
-        .filter(|r| r.layer != LayerId::Physical && !r.summary.is_empty())
-        .max_by_key(|r| r.layer)
-        .map(|r| r.summary.clone())
-        .unwrap_or_default()
+    let shown = |r: &&Record| r.layer != LayerId::Physical && !r.summary.is_empty();
+    let Some(top) = trace.records.iter().filter(shown).map(|r| r.layer).max() else { return String::new() };
+    let carrier = |r: &Record| matches!(&*r.protocol, "eth" | "vlan" | "ip" | "ipv6");
+    let at_top: Vec<&Record> = trace.records.iter().filter(shown).filter(|r| r.layer == top).collect();
+    at_top.iter().rev().find(|r| !carrier(r)).or(at_top.last()).map(|r| r.summary.clone()).unwrap_or_default()
 }

@@ -225,6 +225,11 @@ impl<'h> Sys<'h> {
         self.host.sys_recv_error(self.pid, fd)
     }
 
+    /// Whether the host has an address of this family on some interface (`getifaddrs`).
+    pub fn has_address(&self, v6: bool) -> bool {
+        self.host.ifaces.iter().any(|i| if v6 { i.cfg.ipv6.is_some() } else { i.cfg.ipv4.is_some() })
+    }
+
     /// The socket's local address (`getsockname`).
     pub fn local_addr(&self, fd: Fd) -> Option<SocketAddr> {
         self.host

@@ -6,6 +6,7 @@ use super::*;
 use crate::apps::bulk::{UdpSender, UdpSink};
 use crate::apps::ping::{Ping, PingResult};
 use crate::apps::script::{Script, ScriptCall};
+use crate::apps::Listen;
 use std::time::Duration;
 
 /// Hosts and cables: `(host, iface) ↔ (host, iface)`.
@@ -104,7 +105,7 @@ fn udp_datagrams_after_arp() {
     let a = host("a", vec![iface("eth0", 1, "192.0.2.1/24", None, 1500)], None, false);
     let b = host("b", vec![iface("eth0", 2, "192.0.2.2/24", None, 1500)], None, false);
     let mut t = Bench { hosts: vec![a, b], wires: vec![((0, 0), (1, 0))], now: Instant::ZERO, log: vec![] };
-    let sink = t.hosts[1].spawn("sink", Box::new(UdpSink::new(9000, false, true)), Instant::ZERO);
+    let sink = t.hosts[1].spawn("sink", Box::new(UdpSink::new(9000, Listen::Ipv4, true)), Instant::ZERO);
     let msgs: Vec<String> = (1..=3).map(|i| format!("message {i}")).collect();
     let sender = t.hosts[0].spawn(
         "sender",
@@ -120,7 +121,7 @@ fn udp_datagrams_after_arp() {
     assert!(t.hosts[0].neighbors()[0].starts_with("192.0.2.2 dev eth0 lladdr 02:00:00:00:00:02"));
     let table = socket::format_port_table(&t.hosts[1].port_table());
     assert!(table.contains("udp   UNCONN 0      0      0.0.0.0:9000"), "{table}");
-    assert!(table.contains("users:((\"sink\",pid=1,fd=3))"), "{table}");
+    assert!(table.contains("users:((\"sink\",pid=1000,fd=3))"), "{table}");
 }
 
 #[test]
@@ -222,7 +223,7 @@ fn ttl_1_gets_time_exceeded_and_an_unused_address_host_unreachable() {
 fn the_router_fragments_for_the_smaller_mtu_and_b_reassembles() {
     let mut t = routed();
     let big = "x".repeat(1400);
-    let sink = t.hosts[2].spawn("sink", Box::new(UdpSink::new(9000, false, false)), Instant::ZERO);
+    let sink = t.hosts[2].spawn("sink", Box::new(UdpSink::new(9000, Listen::Ipv4, false)), Instant::ZERO);
     t.hosts[0].spawn(
         "sender",
         Box::new(UdpSender::new(sock("198.51.100.20:9000"), vec![big.clone()], Duration::ZERO, Duration::ZERO)),
@@ -280,7 +281,7 @@ fn tcp_transfer_then_close_and_a_refused_connect() {
     let a = host("a", vec![iface("eth0", 1, "192.0.2.1/24", None, 1500)], None, false);
     let b = host("b", vec![iface("eth0", 2, "192.0.2.2/24", None, 1500)], None, false);
     let mut t = Bench { hosts: vec![a, b], wires: vec![((0, 0), (1, 0))], now: Instant::ZERO, log: vec![] };
-    let sink = t.hosts[1].spawn("sink", Box::new(TcpSink::new(5001, false)), Instant::ZERO);
+    let sink = t.hosts[1].spawn("sink", Box::new(TcpSink::new(5001, Listen::Ipv4)), Instant::ZERO);
     let n = 200_000;
     let sender = t.hosts[0].spawn(
         "sender",

@@ -11,6 +11,8 @@ use super::link::{Link, LinkFrame, LinkOptions, Way};
 use crate::addr::MacAddr;
 use crate::error::{Error, Result};
 use crate::host::{Host, HostConfig, InterfaceConfig, NoteKind, Pid, Prefix, Program};
+use crate::layer::LayerId;
+use crate::sim::tap::{self, AppTap};
 use crate::sim::timeline::{seconds, Row, RowKind};
 use crate::time::Instant;
 use crate::trace::Trace;
@@ -96,6 +98,9 @@ pub struct Session {
     app_out: AppOutput,
     rows: usize,
     device: String,
+    /// With `--trace`: L5–L7 of the host's own frames, read as `simulate`'s timeline reads them
+    /// (made at the first frame).
+    tap: Option<Box<AppTap>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -163,7 +168,8 @@ impl Session {
         let mut host = Host::new(cfg)?;
         host.set_fcs_by_nic(0, true);
         super::sys::catch_interrupt();
-        let s = Session { host, link, clock: Clock::start(), trace, app_out, rows: 0, device: "osilab".into() };
+        let s =
+            Session { host, link, clock: Clock::start(), trace, app_out, rows: 0, device: "osilab".into(), tap: None };
         if trace {
             let addrs: Vec<String> =
                 [o.ipv4, o.ipv6].into_iter().flatten().map(|p| format!("{}/{}", p.addr, p.len)).collect();
@@ -308,13 +314,23 @@ impl Session {
             }
         }
         for bytes in frames {
+            let captured = if self.trace { bytes.clone() } else { Vec::new() };
             let rx = self.host.receive(0, bytes, now);
+            let mut trace = rx.trace;
             let (kind, summary) = match rx.dropped {
                 Some(why) => (RowKind::Drop, why),
-                None => (RowKind::In, crate::host::info(&rx.trace)),
+                None => {
+                    let mut summary = crate::host::info(&trace);
+                    let upper = self.upper(captured, &trace, false, now);
+                    if let Some(s) = tap::info(&upper) {
+                        summary = s;
+                    }
+                    trace.records.extend(upper);
+                    (RowKind::In, summary)
+                }
             };
             let link = self.link.name().to_string();
-            self.row(Row::frame(now, &self.device, kind, &link, summary, rx.trace));
+            self.row(Row::frame(now, &self.device, kind, &link, summary, trace));
             self.flush(now)?;
         }
         Ok(())
@@ -324,12 +340,22 @@ impl Session {
     fn flush(&mut self, now: Instant) -> Result<()> {
         while let Some(f) = self.host.poll_transmit() {
             self.link.send(&f.bytes)?;
-            let mut summary = crate::host::info(&f.trace);
+            if !self.trace {
+                continue;
+            }
+            let mut trace = f.trace;
+            let mut summary = crate::host::info(&trace);
             if summary.is_empty() {
                 summary = format!("{}-byte frame", f.bytes.len());
             }
+            let upper = self.upper(f.bytes, &trace, true, now);
+            if let Some(s) = tap::info(&upper) {
+                summary = s;
+            }
+            // Going out, the layers above came first.
+            trace.records.splice(0..0, upper);
             let link = self.link.name().to_string();
-            self.row(Row::frame(now, &self.device, RowKind::Out, &link, summary, f.trace));
+            self.row(Row::frame(now, &self.device, RowKind::Out, &link, summary, trace));
         }
         for n in self.host.take_notes() {
             if n.kind == NoteKind::App && n.pid.is_some() {
@@ -344,6 +370,22 @@ impl Session {
             self.row(Row::note(n.at, &self.device, kind, n.pid, n.text));
         }
         Ok(())
+    }
+
+    /// With `--trace`, the records above L4 of a frame the host sent or took in (its
+    /// application's messages, as `simulate` shows them); nothing for a frame without IP.
+    fn upper(&mut self, frame: Vec<u8>, trace: &Trace, sent: bool, now: Instant) -> Vec<crate::trace::Record> {
+        let ip = trace.records.iter().any(|r| r.layer == LayerId::Network && matches!(&*r.protocol, "ip" | "ipv6"));
+        if !self.trace || !ip {
+            return Vec::new();
+        }
+        if self.tap.is_none() {
+            self.tap = AppTap::new().ok().map(Box::new);
+        }
+        match &mut self.tap {
+            Some(t) => t.observe(frame, sent, now),
+            None => Vec::new(),
+        }
     }
 
     fn app_line(&self, text: &str) {
@@ -370,7 +412,7 @@ impl Session {
 }
 
 /// A trace row as `simulate`'s timeline prints it, and for a frame each layer's record below it
-/// (as `simulate --inspect` shows one: 7→2 going out, 2→7 coming in).
+/// (as `simulate --inspect` shows one: 7→2 going out, 2→7 coming in; L5–L7 from the tap).
 pub fn format_row(id: usize, r: &Row) -> String {
     let layer = r.layer.map_or("-".to_string(), |l| format!("L{l}"));
     let who = r.pid.map(|p| format!("[pid {p}] ")).unwrap_or_default();

@@ -12,10 +12,12 @@ use crate::apps::dns::{DnsQuery, DnsServer};
 use crate::apps::http::{HttpGet, HttpServer};
 use crate::apps::ping::Ping;
 use crate::apps::script::{Script, ScriptCall};
+use crate::apps::Listen;
 use crate::error::{Error, Result};
 use crate::host::{Host, HostConfig, InterfaceConfig, Prefix, Program, SockType};
 use crate::layers::l7_application::dns::message::RData;
 use crate::layers::l7_application::dns::name::Name;
+use crate::layers::l7_application::dns::RrType;
 use crate::rng::Rng;
 use crate::time::Instant;
 use std::collections::BTreeMap;
@@ -106,7 +108,8 @@ pub fn build(sc: &Scenario, seed: u64) -> Result<(World, Vec<ProcessRef>)> {
     for (k, p) in sc.processes.iter().enumerate() {
         let steps: Vec<(Duration, ScriptCall)> =
             sc.script.iter().filter(|s| s.process.0 == k).map(|s| (s.at, script_call(&s.call))).collect();
-        let program = program(&p.program, steps, rng.next_u32())?;
+        let ipv4 = sc.devices[p.host.0].node().map_or(true, |n| n.interfaces.iter().any(|i| i.ipv4.is_some()));
+        let program = program(&p.program, steps, rng.next_u32(), ipv4)?;
         let node = nodes[p.host.0];
         world.spawn_at(node, &p.name, program, Instant::ZERO + p.start);
         refs.push(ProcessRef { node, host: sc.devices[p.host.0].name.clone(), name: p.name.clone() });
@@ -118,38 +121,42 @@ fn at_line(file: &str, line: usize, e: Error) -> Error {
     Error::config(e.layer, format!("{file}:{line}: {e}"))
 }
 
-/// The program a process spec runs.
-fn program(spec: &Spec, steps: Vec<(Duration, ScriptCall)>, draw: u32) -> Result<Box<dyn Program>> {
+/// The program a process spec runs; `ipv4`: whether its host has an IPv4 address (a name is
+/// then looked up as A records, otherwise as AAAA).
+fn program(spec: &Spec, steps: Vec<(Duration, ScriptCall)>, draw: u32, ipv4: bool) -> Result<Box<dyn Program>> {
     Ok(match spec {
-        Spec::ChatServer { port } => Box::new(ChatServer::new(*port, false, 128)),
+        Spec::ChatServer { port } => Box::new(ChatServer::new(*port, Listen::Dual, 128)),
         Spec::ChatClient { server, nick, says, leave_at } => {
             Box::new(ChatClient::new(*server, nick, says.iter().map(|s| (s.at, s.text.clone())).collect(), *leave_at))
         }
         Spec::HttpServer { port, files } => Box::new(HttpServer::new(
             *port,
-            false,
+            Listen::Dual,
             files.iter().map(|(k, v)| (k.clone(), (content_type(k).to_string(), v.clone()))).collect(),
         )),
-        Spec::HttpGet { url, .. } => {
-            let ip = match &url.host {
-                UrlHost::Ip(ip) => *ip,
-                UrlHost::Name(n) => {
-                    return Err(Error::config(
-                        Some(crate::layer::LayerId::Application),
-                        format!(
-                            "http-get of {n}: resolving names before the GET is not built; give the server's address"
-                        ),
-                    ))
-                }
-            };
-            let host = match &url.host {
-                UrlHost::Ip(IpAddr::V6(a)) => format!("[{a}]"),
-                UrlHost::Ip(a) => a.to_string(),
-                UrlHost::Name(n) => n.clone(),
-            };
-            let host = if url.port == 80 { host } else { format!("{host}:{}", url.port) };
-            Box::new(HttpGet::new(SocketAddr::new(ip, url.port), &host, &url.path))
-        }
+        Spec::HttpGet { url, resolver } => match (&url.host, resolver) {
+            (UrlHost::Ip(ip), _) => {
+                let host = match ip {
+                    IpAddr::V6(a) => format!("[{a}]"),
+                    a => a.to_string(),
+                };
+                let host = if url.port == 80 { host } else { format!("{host}:{}", url.port) };
+                Box::new(HttpGet::new(SocketAddr::new(*ip, url.port), &host, &url.path))
+            }
+            (UrlHost::Name(n), Some(server)) => {
+                let name = Name::parse_text(&fqdn(n)).map_err(dns_err)?;
+                let qtype = if ipv4 { RrType::A } else { RrType::Aaaa };
+                let resolver = SocketAddr::new(*server, 53);
+                Box::new(HttpGet::by_name(resolver, name, qtype, (draw >> 16) as u16, url.port, &url.path))
+            }
+            // The loader requires a resolver for a name (and says so with its line).
+            (UrlHost::Name(n), None) => {
+                return Err(Error::config(
+                    Some(crate::layer::LayerId::Application),
+                    format!("http-get of {n}: a host name needs a resolver (the DNS server's address)"),
+                ))
+            }
+        },
         Spec::DnsServer { port, records } => {
             let mut rr = Vec::new();
             for r in records {
@@ -161,7 +168,7 @@ fn program(spec: &Spec, steps: Vec<(Duration, ScriptCall)>, draw: u32) -> Result
                 };
                 rr.push((name, r.ttl, data));
             }
-            Box::new(DnsServer::new(*port, false, rr))
+            Box::new(DnsServer::new(*port, Listen::Dual, rr))
         }
         Spec::DnsQuery { server, query, qtype } => {
             let name = Name::parse_text(&fqdn(query)).map_err(dns_err)?;
@@ -170,9 +177,9 @@ fn program(spec: &Spec, steps: Vec<(Duration, ScriptCall)>, draw: u32) -> Result
         Spec::Ping { target, count, interval, size, ttl } => {
             Box::new(Ping::new(*target, u16::try_from(*count).unwrap_or(u16::MAX), *interval, *size, Some(*ttl)))
         }
-        Spec::UdpEcho { port } => Box::new(UdpSink::new(*port, false, true)),
-        Spec::UdpSink { port } => Box::new(UdpSink::new(*port, false, false)),
-        Spec::TcpSink { port } => Box::new(TcpSink::new(*port, false)),
+        Spec::UdpEcho { port } => Box::new(UdpSink::new(*port, Listen::Dual, true)),
+        Spec::UdpSink { port } => Box::new(UdpSink::new(*port, Listen::Dual, false)),
+        Spec::TcpSink { port } => Box::new(TcpSink::new(*port, Listen::Dual)),
         Spec::TcpSender { to, payload, interval } => {
             let p = match payload {
                 Payload::Messages(m) => bulk::Payload::Messages(m.clone()),

@@ -6,6 +6,7 @@
 //!   duplication, reordering).
 //! - [`switch`]: an IEEE 802.1D learning bridge (MAC learning, ageing, flooding, filtering).
 //! - [`scenario`]: the TOML files `osilab simulate` runs, loaded into checked plain data.
+//! - [`tap`]: layers 5–7 of a host's own frames for the timeline, read as tshark would.
 //!
 //! Nothing here reads the OS clock or OS randomness: time is [`crate::time::Instant`], randomness
 //! is a seeded [`crate::rng::Rng`] handed in by the caller.
@@ -16,6 +17,7 @@ pub mod link;
 pub mod scenario;
 pub mod summary;
 pub mod switch;
+pub mod tap;
 #[cfg(test)]
 mod tests;
 pub mod timeline;

@@ -3,6 +3,7 @@
 //! port table as `ss -tuanp` prints it.
 
 use super::link::{Dir, DropReason};
+use super::timeline::RowKind;
 use super::world::{Device, World};
 use crate::host::socket::format_port_table;
 use crate::layer::LayerId;
@@ -68,6 +69,22 @@ impl Summary {
                 }
                 // L1's own overhead: preamble and SFD, 8 bytes a frame.
                 layers[1] += 8 * s.sent;
+            }
+        }
+        // L5–L7 add their framing in the programs (a chat line's command word and LF, an HTTP
+        // head, a DNS header and question), which the hosts' stacks see as payload: counted
+        // from the records of each message a host sent, as its timeline rows read them (each
+        // message once: the tap passes retransmitted bytes up only once).
+        let hosts: std::collections::BTreeSet<String> = w
+            .names()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| matches!(w.device(*i), Some(Device::Host(_))))
+            .map(|(_, n)| n)
+            .collect();
+        for row in w.timeline.rows.iter().filter(|r| r.kind == RowKind::Out && hosts.contains(&r.device)) {
+            for rec in row.trace.iter().flat_map(|t| &t.records).filter(|r| r.layer >= LayerId::Session) {
+                layers[usize::from(rec.layer.number())] += rec.overhead as u64;
             }
         }
         let bytes_by_layer = (1..=7u8)

@@ -2,11 +2,14 @@
 //! by one [`EventQueue`]. Every frame a device sends is line coded by the PHY of its port, goes
 //! through the link (queueing, serialization, propagation, impairments) and is decoded by the
 //! PHY at the far end before the device's L2 sees it. Everything that happens is a row of the
-//! [`Timeline`]; every frame put on a link is kept for that link's pcap.
+//! [`Timeline`]; every frame put on a link is kept for that link's pcap. A host's frame rows
+//! carry its stack's L1–L4 records and, for its own traffic, the L5–L7 records its
+//! [`AppTap`] reads from the frame (the application's messages, as tshark would show them).
 
 use super::engine::{EventId, EventQueue};
 use super::link::{Dir, Link, LinkConfig, Outcome};
 use super::switch::{Switch, SwitchConfig};
+use super::tap::AppTap;
 use super::timeline::{Row, RowKind, Timeline};
 use crate::error::{Error, Result};
 use crate::host::{Host, Note, NoteKind, Program};
@@ -14,7 +17,7 @@ use crate::layer::{Context, Data, Layer, LayerId, Pdu};
 use crate::layers::l1_physical::{Physical, PhysicalConfig, Signal};
 use crate::rng::Rng;
 use crate::time::Instant;
-use crate::trace::Trace;
+use crate::trace::{Record, Trace};
 use std::time::Duration;
 
 /// A device.
@@ -37,6 +40,8 @@ struct Node {
     ports: Vec<Port>,
     /// The pending timer event of a host: when, and its id.
     timer: Option<(Instant, EventId)>,
+    /// A host's reader of L5–L7 in its own frames, made at its first frame row.
+    tap: Option<Box<AppTap>>,
 }
 
 /// One link and what was captured on it.
@@ -86,7 +91,7 @@ impl World {
     pub fn add_host(&mut self, host: Host) -> usize {
         let name = host.name().to_string();
         let ports = (0..host.interface_count()).map(|_| self.port()).collect();
-        self.nodes.push(Node { name, device: Device::Host(Box::new(host)), ports, timer: None });
+        self.nodes.push(Node { name, device: Device::Host(Box::new(host)), ports, timer: None, tap: None });
         self.nodes.len() - 1
     }
 
@@ -94,7 +99,13 @@ impl World {
     pub fn add_switch(&mut self, name: &str, ports: usize, cfg: SwitchConfig) -> Result<usize> {
         let sw = Switch::new(name, ports, cfg)?;
         let ports = (0..ports).map(|_| self.port()).collect();
-        self.nodes.push(Node { name: name.to_string(), device: Device::Switch(Box::new(sw)), ports, timer: None });
+        self.nodes.push(Node {
+            name: name.to_string(),
+            device: Device::Switch(Box::new(sw)),
+            ports,
+            timer: None,
+            tap: None,
+        });
         Ok(self.nodes.len() - 1)
     }
 
@@ -235,12 +246,22 @@ impl World {
         };
         match &mut self.nodes[n].device {
             Device::Host(h) => {
+                // The frame as a capture holds it (no FCS), for the host's tap.
+                let captured = frame[..frame.len().saturating_sub(4)].to_vec();
                 let rx = h.receive(p, frame, now);
                 let mut trace = cx.trace;
                 trace.records.extend(rx.trace.records);
                 let (kind, summary) = match rx.dropped {
                     Some(why) => (RowKind::Drop, why),
-                    None => (RowKind::In, crate::host::info(&trace)),
+                    None => {
+                        let mut summary = crate::host::info(&trace);
+                        let upper = self.upper(n, captured, &trace, false, now);
+                        if let Some(s) = super::tap::info(&upper) {
+                            summary = s;
+                        }
+                        trace.records.extend(upper);
+                        (RowKind::In, summary)
+                    }
                 };
                 self.timeline.push(Row::frame(now, &name, kind, &link_name, summary, trace));
                 self.after(n, now);
@@ -297,6 +318,29 @@ impl World {
         }
     }
 
+    /// The L5–L7 records of a frame host `n` `sent` or took in (`frame` without its FCS, `trace`
+    /// its stack's records), read by the host's [`AppTap`]: only for the host's own traffic, an
+    /// IP packet it sent or that was for it. A router reads the packets it forwards no higher
+    /// than L3, and so does its row. Empty for a switch.
+    fn upper(&mut self, n: usize, frame: Vec<u8>, trace: &Trace, sent: bool, now: Instant) -> Vec<Record> {
+        let node = &mut self.nodes[n];
+        let Device::Host(h) = &node.device else { return Vec::new() };
+        let has = |layer: LayerId, protocols: &[&str]| {
+            trace.records.iter().any(|r| r.layer == layer && protocols.contains(&&*r.protocol))
+        };
+        let own = !h.is_router() || has(LayerId::Transport, &["tcp", "udp"]);
+        if !own || !has(LayerId::Network, &["ip", "ipv6"]) {
+            return Vec::new();
+        }
+        if node.tap.is_none() {
+            node.tap = AppTap::new().ok().map(Box::new);
+        }
+        match &mut node.tap {
+            Some(tap) => tap.observe(frame, sent, now),
+            None => Vec::new(),
+        }
+    }
+
     /// Node `n` sends `frame` (FCS included) out of `port`: its PHY line codes it and the link
     /// carries it.
     fn send(&mut self, n: usize, port: usize, frame: Vec<u8>, mut trace: Trace, now: Instant) {
@@ -328,8 +372,14 @@ impl World {
         if summary.is_empty() {
             summary = format!("{len}-byte frame out of port {}", port + 1);
         }
-        let outcome = self.links[l].link.transmit(dir, signal, len, now, &mut self.rng);
         let without_fcs = frame[..len.saturating_sub(4)].to_vec();
+        let upper = self.upper(n, without_fcs.clone(), &trace, true, now);
+        if let Some(s) = super::tap::info(&upper) {
+            summary = s;
+        }
+        // Going out, the layers above came first.
+        trace.records.splice(0..0, upper);
+        let outcome = self.links[l].link.transmit(dir, signal, len, now, &mut self.rng);
         match outcome {
             Outcome::Delivered(copies) => {
                 if let Some(first) = copies.first() {

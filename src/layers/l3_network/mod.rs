@@ -385,6 +385,13 @@ pub use crate::layers::checksum::internet_checksum;
 /// longer than this; more means the length field is wrong.
 pub const ETHERNET_MIN_PAYLOAD: usize = 46;
 
+/// The record of an ICMP (RFC 792) or ICMPv6 (RFC 4443) message a host builds itself (an echo,
+/// an error, neighbor discovery), as Wireshark shows it; `ttl` is the carrying packet's TTL /
+/// hop limit.
+pub fn icmp_record(direction: crate::trace::Direction, v6: bool, msg: &[u8], ttl: u8) -> crate::trace::Record {
+    icmp::record(direction, v6, msg, ttl, true)
+}
+
 /// The protocols this host has a handler for above IP: ICMP (ICMPv6 over IPv6), TCP and UDP.
 /// Others are refused as a host does (RFC 1122 §3.2.2.1: ICMP Protocol Unreachable; RFC 8200
 /// §4: ICMPv6 Parameter Problem code 1), except by a promiscuous capture.

@@ -464,6 +464,27 @@ impl Message {
     }
 }
 
+/// RFC 6895 §2.3: the RCODE's mnemonic, as `dig` prints it in `status:` (NOERROR, NXDOMAIN…);
+/// `RCODE<n>` for one without a mnemonic.
+pub fn rcode_mnemonic(rcode: u16) -> String {
+    let m = match rcode {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        11 => "DSOTYPENI",
+        _ => return format!("RCODE{rcode}"),
+    };
+    m.to_string()
+}
+
 /// RFC 1035 §4.1.1 and RFC 6895 §2.3: the RCODE's name, as Wireshark shows it (`dns.flags.rcode`'s
 /// values in `tshark -G values`).
 pub fn rcode_name(rcode: u16) -> &'static str {
