@@ -879,3 +879,47 @@ fn http_get_resolves_a_name_with_dnsmasq_first() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("give a DNS server with --dns-server IP"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn capture_as_wire_finishes_the_checksum_the_kernel_left_to_the_card() {
+    if !ready(
+        "capture_as_wire_finishes_the_checksum_the_kernel_left_to_the_card",
+        &[("tshark", "--version"), ("socat", "-V")],
+    ) {
+        return;
+    }
+    let mut p = Pair::new();
+    let dir = scratch(&format!("live-aswire-{}", p.ns_a));
+    // Two captures at once: as Linux hands the frame over, and as a wire would carry it.
+    let mut logs = Vec::new();
+    for (name, flag) in [("raw.pcap", None), ("wire.pcap", Some("--as-wire"))] {
+        let mut c = Pair::cmd(
+            &p.ns_a,
+            &[OSILAB, "live", "capture", "--iface", &p.veth_a, "-c", "1", "--timeout", "20", "-Y", "udp", "--pcap"],
+        );
+        c.arg(dir.join(name)).args(flag).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut log = Lines::new(stderr_of(p.spawn(c)));
+        assert!(log.wait_for("capturing on", Duration::from_secs(10)), "{}", log.text());
+        logs.push(log);
+    }
+    // B's kernel sends a datagram to 192.0.2.1 (a static neighbor entry: nobody in A answers ARP).
+    run(&mut p.in_b(&["ip", "neigh", "replace", "192.0.2.1", "lladdr", &p.mac_a.clone(), "dev", &p.veth_b.clone()]));
+    let mut c = p.in_b(&["socat", "-u", "-", "UDP:192.0.2.1:9999"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    let sender = p.spawn(c);
+    let mut input = sender.stdin.take().expect("stdin");
+    input.write_all(b"left to the card").unwrap();
+    drop(input);
+    for log in &mut logs {
+        assert!(log.wait_for("1 shown", Duration::from_secs(10)), "{}", log.text());
+    }
+    let status = |name: &str| {
+        let mut t = Command::new("tshark");
+        t.args(["-n", "-r"]).arg(dir.join(name)).args(["-o", "udp.check_checksum:TRUE", "-T", "fields"]);
+        t.args(["-e", "udp.checksum.status", "-e", "data.data"]);
+        text(&run(&mut t).stdout).trim_end().to_string()
+    };
+    // tshark's status: 0 bad, 1 good. veth hands the frame over with the checksum unfinished.
+    assert_eq!(status("raw.pcap"), "0\t6c65667420746f207468652063617264", "as Linux hands it over");
+    assert_eq!(status("wire.pcap"), "1\t6c65667420746f207468652063617264", "as a wire would carry it");
+}

@@ -54,7 +54,7 @@ IPv4/IPv6, ICMP, TCP and the applications: the code `osilab simulate` runs), wit
 (PACKET_AUXDATA) and puts the tag back, so captures and traces show tagged frames as they were on
 the wire. Offloads: a frame the sending kernel left to a card (checksum or TCP segmentation
 offload, as a veth peer's frames are) is finished as the card would before osilab's host reads it;
-`capture` shows such frames as Linux handed them, like tcpdump.";
+`capture` shows such frames as Linux handed them, like tcpdump, or finished with --as-wire.";
 
 /// The interface options every `osilab live` command takes.
 #[derive(Debug, Args)]
@@ -149,6 +149,11 @@ pub struct LiveCaptureArgs {
     /// Print only frames that match a display filter (as dissect -Y).
     #[arg(short = 'Y', long, value_name = "FILTER")]
     pub filter: Option<String>,
+    /// Show frames as a wire would carry them: finish the checksums and cut the TCP super-segments
+    /// the sending kernel left to a card (by default frames are shown as Linux hands them over, like
+    /// tcpdump).
+    #[arg(long)]
+    pub as_wire: bool,
 }
 
 /// Options of `osilab live ping`.

@@ -522,31 +522,41 @@ fn capture(a: &LiveCaptureArgs) -> Result<i32> {
             break;
         }
         let Some(f) = l.recv(left)? else { continue };
-        let bytes = f.captured();
         let ts_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        number += 1;
-        let frame = Frame {
-            number,
-            ts_ns,
-            has_ts: true,
-            kind: FrameKind::Packet,
-            link: LinkType::Ethernet,
-            caplen: bytes.len(),
-            orig_len: f.wire_len.max(bytes.len()),
-            data: &bytes,
-            file_offset: 0,
+        // --as-wire: the offload work done (a frame may become several); a frame it cannot
+        // finish is shown as it came.
+        let frames = match (a.as_wire, f.offload.pending()) {
+            (true, true) => f.wire().unwrap_or_else(|_| vec![f.captured()]),
+            _ => vec![f.captured()],
         };
-        let d = dissector.dissect(&frame);
-        let shown = !filter.as_ref().is_some_and(|x| !x.matches(&d.records));
-        let written = if shown { out.frame(&d) } else { Ok(()) };
-        dissector.recycle(d);
-        if let Err(e) = written {
-            return broken_pipe(e);
-        }
-        if let (true, Some(p)) = (shown, pcap.as_mut()) {
-            p.write(Instant::from_nanos(ts_ns), &bytes)?;
+        for bytes in frames {
+            number += 1;
+            let frame = Frame {
+                number,
+                ts_ns,
+                has_ts: true,
+                kind: FrameKind::Packet,
+                link: LinkType::Ethernet,
+                caplen: bytes.len(),
+                orig_len: if a.as_wire { bytes.len() } else { f.wire_len.max(bytes.len()) },
+                data: &bytes,
+                file_offset: 0,
+            };
+            let d = dissector.dissect(&frame);
+            let shown = !filter.as_ref().is_some_and(|x| !x.matches(&d.records));
+            let written = if shown { out.frame(&d) } else { Ok(()) };
+            dissector.recycle(d);
+            if let Err(e) = written {
+                return broken_pipe(e);
+            }
+            if let (true, Some(p)) = (shown, pcap.as_mut()) {
+                p.write(Instant::from_nanos(ts_ns), &bytes)?;
+            }
+            if count.is_some_and(|n| out.written() >= n) {
+                break;
+            }
         }
     }
     let end = dissector.finish();
