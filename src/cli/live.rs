@@ -323,7 +323,7 @@ fn dns(a: &LiveDnsArgs) -> Result<i32> {
     let mut s = Session::open(&o, a.host.trace, AppOutput::Stdout)?;
     let pid = s.spawn("dns", Box::new(DnsQuery::new(server, name, qtype, id)))?;
     let answered = |h: &Host| program::<DnsQuery>(h, pid).is_some_and(|q| q.answer.is_some());
-    s.run_until(limit, answered)?;
+    s.run_until(limit, |h| answered(h) || !h.is_running(pid))?;
     s.end();
     if answered(s.host()) {
         return Ok(0);

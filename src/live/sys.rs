@@ -125,6 +125,7 @@ pub fn receive(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<RawFrame>> {
     // Room for one cmsghdr with a tpacket_auxdata, 8-byte aligned.
     let mut control = [0u64; 16];
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: as above, all-zero is a valid msghdr (no name, no buffers, no control).
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_name = (&mut addr as *mut libc::sockaddr_ll).cast();
     msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
