@@ -253,10 +253,16 @@ pub struct SimulateArgs {
     /// Stop at this simulated time (e.g. 10s, 250ms); default: the scenario's.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Show only the events from this simulated time on (e.g. 1s); the run still starts at 0.
+    /// With --until, a window: --from 1s --until 1.1s.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
     /// Write one pcap per link into this directory, as Wireshark would capture there.
     #[arg(long, value_name = "DIR")]
     pub pcap_dir: Option<PathBuf>,
-    /// Output format: timeline (an event list and a summary) or json.
+    /// Output format: timeline (an event list and a summary), json, or svg (a ladder diagram:
+    /// one lifeline per device, one arrow per frame; at most 250 events, choose a window with
+    /// --from and --until).
     #[arg(long, default_value = "timeline", value_name = "FORMAT")]
     pub format: String,
     /// Show event N's layer view (each layer's header: 1→7 in, 7→1 out) instead of the timeline.
@@ -289,8 +295,9 @@ pub struct DissectArgs {
 /// Options of `osilab demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format: tree, hex, bits or json. Part 1 is one frame, so hex and bits show part 1
-    /// only; json shows part 1 unless --part 2 is given.
+    /// Output format: tree, hex, bits, json or svg. Part 1 is one frame, so hex and bits show
+    /// part 1 only; json and svg show part 1 unless --part 2 is given (svg: part 1 drawn as its
+    /// encapsulation, part 2 as a ladder diagram).
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
     /// Show only this part: 1 (one chat message through the seven layers) or 2 (the chat room:
@@ -419,7 +426,8 @@ pub struct SendArgs {
     /// Seed for every random choice (sequence numbers, IP identification, bit errors).
     #[arg(long, default_value = "1", value_name = "N")]
     pub seed: String,
-    /// Output format: tree, hex, bits or json.
+    /// Output format: tree, hex, bits, json, or svg (the encapsulation drawn: one band per layer,
+    /// its header, payload and trailer with their byte counts).
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
     /// First resolve the destination's MAC with ARP (IPv4): a broadcast who-has, the reply, then the message.
