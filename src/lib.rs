@@ -23,6 +23,8 @@
 //! - [`render`]: tree, hex, bits and JSON output; [`pcap`]: writing pcap files; [`capture`]:
 //!   reading pcap and pcapng files; [`dissect`]: `osilab dissect`, every captured frame up the
 //!   layers in capture mode, printed like tshark.
+//! - `live` (feature `live`, on by default): `osilab live`, osilab's frames and hosts on a real
+//!   interface through pnet, against real peers.
 //! - [`cli`]: the `osilab` command line. [`error`], [`time`], [`rng`], [`addr`]: the basics.
 //!
 //! ## Use from Rust
@@ -64,6 +66,8 @@ pub mod error;
 pub mod host;
 pub mod layer;
 pub mod layers;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod pcap;
 pub mod render;
 pub mod rng;

@@ -169,7 +169,7 @@ fn pcap_is_written() {
 fn bad_arguments_exit_2_with_one_clear_line() {
     let cases: &[(&[&str], &str)] = &[
         (&["demo", "--part", "3"], "3 is not in 1..=2"),
-        (&["demo", "--part", "2", "--format", "hex"], "use --format tree or json"),
+        (&["demo", "--part", "2", "--format", "hex"], "use --format tree, json or svg"),
         (&["demo", "--part", "2", "--pcap", "x.pcap"], "--pcap writes part 1's frames"),
         (&["send", "x", "--to", "192.0.2.300:80"], "bad address"),
         (&["send", "x", "--from", "nonsense"], "bad address"),

@@ -252,7 +252,7 @@ pub fn answer_line(a: &Answer) -> String {
         RData::Cname(n) => n.to_text(),
         RData::Other { data, .. } => crate::trace::hex(data),
     };
-    format!("{}\t{}\tIN\t{:?}\t{data}", a.name.to_text(), a.ttl, a.rdata.rtype())
+    format!("{}\t{}\tIN\t{}\t{data}", a.name.to_text(), a.ttl, a.rdata.rtype())
 }
 
 /// The resolver program: one [`Lookup`], its answer printed as `dig` does.

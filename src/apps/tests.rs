@@ -34,8 +34,8 @@ fn http_get_by_name_over_ipv4_and_ipv6() {
         assert_eq!(g.response, Some((200, body.as_bytes().to_vec())), "{client}");
     }
     let text = w.timeline.text();
-    assert!(text.contains("client4 app  L7  [pid 1] resolved www.example.com to 192.0.2.80"), "{text}");
-    assert!(text.contains("client6 app  L7  [pid 1] resolved www.example.com to 2001:db8::80"), "{text}");
+    assert!(text.contains("client4 app  L7  [pid 1000] resolved www.example.com to 192.0.2.80"), "{text}");
+    assert!(text.contains("client6 app  L7  [pid 1000] resolved www.example.com to 2001:db8::80"), "{text}");
     assert!(text.contains("connect(4, [2001:db8::80]:80)"), "{text}");
     // The IPv6-only client finds its neighbors with ND, never ARP.
     assert!(!text.lines().any(|l| l.contains(" client6 out") && l.contains("Who has")), "{text}");
@@ -76,13 +76,13 @@ start = "200ms"
         Some((
             0,
             vec![
-                "www.example.com.\t300\tIN\tCname\tweb.example.com.".to_string(),
+                "www.example.com.\t300\tIN\tCNAME\tweb.example.com.".to_string(),
                 "web.example.com.\t300\tIN\tA\t192.0.2.80".to_string()
             ]
         ))
     );
     let c: &DnsQuery = program(&w, "client6", "dns-query");
-    assert_eq!(c.answer, Some((0, vec!["www.example.com.\t300\tIN\tCname\tweb.example.com.".to_string()])));
+    assert_eq!(c.answer, Some((0, vec!["www.example.com.\t300\tIN\tCNAME\tweb.example.com.".to_string()])));
 }
 
 fn web_get(url: &str, resolver: &str, until: &str) -> String {

@@ -26,6 +26,219 @@ pub enum Command {
     /// Run a scenario (a TOML file of hosts, switches, routers, links and processes) in the
     /// deterministic network simulator, event by event.
     Simulate(SimulateArgs),
+    /// Put frames, and osilab's own hosts, on a real network interface (Linux; needs root or
+    /// CAP_NET_RAW).
+    Live(LiveArgs),
+}
+
+/// Options of `osilab live`.
+#[derive(Debug, Args)]
+#[command(after_help = LIVE_HELP)]
+pub struct LiveArgs {
+    /// What to do on the interface.
+    #[command(subcommand)]
+    pub command: LiveCommand,
+}
+
+/// What `osilab live --help` adds after the list of commands.
+const LIVE_HELP: &str = "\
+Frames go out only on the interface given with --iface; the interface is put in promiscuous mode
+only with --promiscuous. Every wait is bounded (a count, a timeout or a duration); Ctrl-C ends a
+run early, as if its time were up.
+
+The hosts of ping, http-get, dns and chat-server are osilab's own (ARP and neighbor discovery,
+IPv4/IPv6, ICMP, TCP and the applications: the code `osilab simulate` runs), with the address of
+--ip: choose one the machine itself does not own, so that its kernel stays out of the dialogue.
+
+802.1Q: Linux takes a received frame's VLAN tag out of the frame into metadata; osilab reads it
+(PACKET_AUXDATA) and puts the tag back, so captures and traces show tagged frames as they were on
+the wire. Offloads: a frame the sending kernel left to a card (checksum or TCP segmentation
+offload, as a veth peer's frames are) is finished as the card would before osilab's host reads it;
+`capture` shows such frames as Linux handed them, like tcpdump, or finished with --as-wire.";
+
+/// The interface options every `osilab live` command takes.
+#[derive(Debug, Args)]
+pub struct LiveIface {
+    /// The network interface (the only one osilab sends on), e.g. eth0 or a veth end.
+    #[arg(long, value_name = "IF")]
+    pub iface: String,
+    /// Put the interface in promiscuous mode: receive frames sent to any MAC address.
+    #[arg(long)]
+    pub promiscuous: bool,
+}
+
+/// The options of osilab's own host on the interface.
+#[derive(Debug, Args)]
+pub struct LiveHost {
+    /// The interface.
+    #[command(flatten)]
+    pub link: LiveIface,
+    /// osilab's address and subnet: 192.0.2.1/24, 2001:db8::1/64 (one of each family at most). Use an
+    /// address the machine itself does not own.
+    #[arg(long = "ip", value_name = "CIDR", required = true)]
+    pub ip: Vec<String>,
+    /// osilab's MAC address (default: the interface's own).
+    #[arg(long, value_name = "MAC")]
+    pub mac: Option<String>,
+    /// A default gateway (one per family).
+    #[arg(long, value_name = "IP")]
+    pub gateway: Vec<String>,
+    /// Print every frame in and out, layer by layer, and every socket call, to stderr (as `simulate`
+    /// shows them).
+    #[arg(long)]
+    pub trace: bool,
+    /// Seed of the host's random choices (sequence numbers, ports); default: from the clock.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<String>,
+}
+
+/// The `osilab live` commands.
+#[derive(Debug, Subcommand)]
+pub enum LiveCommand {
+    /// Build frames as `osilab send` does (same message and layer options) and inject them.
+    Send(Box<LiveSendArgs>),
+    /// Capture frames on the interface and take each up the layers, as `osilab dissect` does.
+    Capture(LiveCaptureArgs),
+    /// Send ICMP (or ICMPv6) echo requests from osilab's host and print the replies, as ping does.
+    Ping(LivePingArgs),
+    /// Fetch a URL over osilab's own TCP and print the body, as curl does.
+    HttpGet(LiveHttpGetArgs),
+    /// Ask a DNS server one question over UDP and print the answer, as dig does.
+    Dns(LiveDnsArgs),
+    /// Serve the chat room on a TCP port to real clients (socat, nc).
+    ChatServer(LiveChatServerArgs),
+}
+
+/// Options of `osilab live send`.
+#[derive(Debug, Args)]
+pub struct LiveSendArgs {
+    /// The interface.
+    #[command(flatten)]
+    pub link: LiveIface,
+    /// Show the frames (as `osilab send` does) without sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The message and its layers, as `osilab send` takes them (--src-mac defaults to the interface's
+    /// MAC address; --arp asks the real network; the L1 options only shape what is shown: the card
+    /// does L1).
+    #[command(flatten)]
+    pub send: SendArgs,
+}
+
+/// Options of `osilab live capture`.
+#[derive(Debug, Args)]
+pub struct LiveCaptureArgs {
+    /// The interface.
+    #[command(flatten)]
+    pub link: LiveIface,
+    /// Stop after N frames (those that pass the filter).
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<String>,
+    /// Stop after S seconds.
+    #[arg(long, default_value = "30", value_name = "S")]
+    pub timeout: String,
+    /// Also write every frame captured to this pcap file.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Output format: tree (like tshark -V), hex (like tshark -x), json, or fields (like tshark -T fields).
+    #[arg(long, default_value = "tree", value_name = "FORMAT")]
+    pub format: String,
+    /// A field to print with --format fields (e.g. ip.src); repeat for more.
+    #[arg(short = 'e', long = "field", value_name = "FIELD")]
+    pub fields: Vec<String>,
+    /// Print only frames that match a display filter (as dissect -Y).
+    #[arg(short = 'Y', long, value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Show frames as a wire would carry them: finish the checksums and cut the TCP super-segments
+    /// the sending kernel left to a card (by default frames are shown as Linux hands them over, like
+    /// tcpdump).
+    #[arg(long)]
+    pub as_wire: bool,
+}
+
+/// Options of `osilab live ping`.
+#[derive(Debug, Args)]
+pub struct LivePingArgs {
+    /// osilab's host.
+    #[command(flatten)]
+    pub host: LiveHost,
+    /// The address to ping (IPv4 or IPv6).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Echo requests to send.
+    #[arg(short = 'c', long, default_value = "4", value_name = "N")]
+    pub count: String,
+    /// Seconds between requests.
+    #[arg(short = 'i', long, default_value = "1", value_name = "S")]
+    pub interval: String,
+    /// Data bytes in each request.
+    #[arg(short = 's', long, default_value = "56", value_name = "N")]
+    pub size: String,
+    /// TTL / hop limit of the requests.
+    #[arg(short = 't', long, value_name = "N")]
+    pub ttl: Option<String>,
+    /// Give up after S seconds in all (default: the requests' time plus ping's 10 s wait for late replies).
+    #[arg(short = 'w', long, value_name = "S")]
+    pub timeout: Option<String>,
+}
+
+/// Options of `osilab live http-get`.
+#[derive(Debug, Args)]
+pub struct LiveHttpGetArgs {
+    /// osilab's host.
+    #[command(flatten)]
+    pub host: LiveHost,
+    /// The URL: http://HOST[:PORT]/PATH, HOST an address (IPv6 in brackets) or a name (with --dns-server).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The DNS server that resolves a host name in the URL (osilab's own resolver asks it first, as curl
+    /// asks the system's).
+    #[arg(long, value_name = "IP")]
+    pub dns_server: Option<String>,
+    /// Write the body to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Give up after S seconds.
+    #[arg(long, default_value = "30", value_name = "S")]
+    pub timeout: String,
+}
+
+/// Options of `osilab live dns`.
+#[derive(Debug, Args)]
+pub struct LiveDnsArgs {
+    /// osilab's host.
+    #[command(flatten)]
+    pub host: LiveHost,
+    /// The name to look up.
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+    /// The server's address.
+    #[arg(long, value_name = "IP")]
+    pub server: String,
+    /// The server's port.
+    #[arg(long, default_value = "53", value_name = "PORT")]
+    pub port: String,
+    /// The record type: A, AAAA, CNAME (or TYPEnnn).
+    #[arg(long = "type", default_value = "A", value_name = "TYPE")]
+    pub rrtype: String,
+    /// Give up after S seconds (dig's three tries of 5 s each by default).
+    #[arg(long, default_value = "16", value_name = "S")]
+    pub timeout: String,
+}
+
+/// Options of `osilab live chat-server`.
+#[derive(Debug, Args)]
+pub struct LiveChatServerArgs {
+    /// osilab's host.
+    #[command(flatten)]
+    pub host: LiveHost,
+    /// The TCP port to listen on.
+    #[arg(long, default_value = "3000", value_name = "PORT")]
+    pub port: String,
+    /// Serve for S seconds (or until Ctrl-C), then stop. The server listens on every family osilab
+    /// has an address of (one room for all).
+    #[arg(long, default_value = "300", value_name = "S")]
+    pub duration: String,
 }
 
 /// Options of `osilab simulate`.
@@ -40,10 +253,16 @@ pub struct SimulateArgs {
     /// Stop at this simulated time (e.g. 10s, 250ms); default: the scenario's.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Show only the events from this simulated time on (e.g. 1s); the run still starts at 0.
+    /// With --until, a window: --from 1s --until 1.1s.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
     /// Write one pcap per link into this directory, as Wireshark would capture there.
     #[arg(long, value_name = "DIR")]
     pub pcap_dir: Option<PathBuf>,
-    /// Output format: timeline (an event list and a summary) or json.
+    /// Output format: timeline (an event list and a summary), json, or svg (a ladder diagram:
+    /// one lifeline per device, one arrow per frame; at most 250 events, choose a window with
+    /// --from and --until).
     #[arg(long, default_value = "timeline", value_name = "FORMAT")]
     pub format: String,
     /// Show event N's layer view (each layer's header: 1→7 in, 7→1 out) instead of the timeline.
@@ -76,8 +295,9 @@ pub struct DissectArgs {
 /// Options of `osilab demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format: tree, hex, bits or json. Part 1 is one frame, so hex and bits show part 1
-    /// only; json shows part 1 unless --part 2 is given.
+    /// Output format: tree, hex, bits, json or svg. Part 1 is one frame, so hex and bits show
+    /// part 1 only; json and svg show part 1 unless --part 2 is given (svg: part 1 drawn as its
+    /// encapsulation, part 2 as a ladder diagram).
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
     /// Show only this part: 1 (one chat message through the seven layers) or 2 (the chat room:
@@ -206,7 +426,8 @@ pub struct SendArgs {
     /// Seed for every random choice (sequence numbers, IP identification, bit errors).
     #[arg(long, default_value = "1", value_name = "N")]
     pub seed: String,
-    /// Output format: tree, hex, bits or json.
+    /// Output format: tree, hex, bits, json, or svg (the encapsulation drawn: one band per layer,
+    /// its header, payload and trailer with their byte counts).
     #[arg(long, default_value = "tree", value_name = "FORMAT")]
     pub format: String,
     /// First resolve the destination's MAC with ARP (IPv4): a broadcast who-has, the reply, then the message.

@@ -40,7 +40,7 @@ pub fn demo(a: &DemoArgs) -> Result<String> {
         (Some(1), _) => (true, false),
         (Some(_), Format::Hex | Format::Bits) => {
             return Err(config_err(format!(
-                "--part 2 is a timeline of many frames: use --format tree or json, not {}",
+                "--part 2 is a timeline of many frames: use --format tree, json or svg, not {}",
                 a.format
             )))
         }
@@ -102,6 +102,10 @@ fn part_two(format: Format) -> Result<String> {
     let (before, shown): (Vec<_>, Vec<_>) = world.timeline.rows.iter().cloned().partition(|r| r.at < from);
     if format == Format::Json {
         return simulate::json(&sc, sc.seed, RUN_UNTIL, &world.timeline.rows, &summary);
+    }
+    if format == Format::Svg {
+        let command = "osilab simulate fixtures/scenarios/chat-room.toml".to_string();
+        return Ok(simulate::svg(&sc, sc.seed, &world, from, command));
     }
     let mut out = String::new();
     out.push_str(

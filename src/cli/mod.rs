@@ -1,4 +1,5 @@
-//! The command line: `osilab demo`, `osilab send`, `osilab dissect` and `osilab simulate`. Parsing is clap's; each command builds a
+//! The command line: `osilab demo`, `osilab send`, `osilab dissect`, `osilab simulate` and
+//! `osilab live` (`cli::live`, with the `live` feature). Parsing is clap's; each command builds a
 //! [`StackConfig`](crate::stack::StackConfig), runs an [`Exchange`](crate::stack::Exchange) and
 //! renders it. Errors are one line on stderr and exit code 2.
 
@@ -6,10 +7,12 @@ mod app;
 mod args;
 mod demo;
 mod dissect;
+#[cfg(feature = "live")]
+mod live;
 mod send;
 mod simulate;
 
-pub use args::{Cli, Command, DissectArgs, SendArgs, SimulateArgs};
+pub use args::{Cli, Command, DissectArgs, LiveArgs, SendArgs, SimulateArgs};
 
 use crate::error::Error;
 use clap::Parser;
@@ -42,6 +45,9 @@ where
         Command::Send(a) => send::send(&a),
         Command::Demo(a) => demo::demo(&a),
         Command::Simulate(a) => simulate::simulate(&a),
+        // Prints as it goes (replies, frames, a body) and has its own exit code, like the tools it
+        // stands in for.
+        Command::Live(a) => return live_command(&a),
         // Streams to stdout frame by frame: a capture may be many gigabytes.
         Command::Dissect(a) => {
             return match dissect::dissect(&a) {
@@ -66,6 +72,23 @@ where
             2
         }
     }
+}
+
+#[cfg(feature = "live")]
+fn live_command(a: &LiveArgs) -> i32 {
+    match live::live(a) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("osilab: error: {e}");
+            2
+        }
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn live_command(_: &LiveArgs) -> i32 {
+    eprintln!("osilab: error: this osilab was built without live mode (build it with the `live` feature, the default)");
+    2
 }
 
 /// Wrap an error for the one-line report.

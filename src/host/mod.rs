@@ -1,6 +1,7 @@
 //! A host's network stack, sans I/O: frames in, frames out, timers, and the socket calls of its
-//! processes. The simulator (`crate::sim`) drives hosts with simulated links; live mode (a later
-//! issue) drives the same code with a real interface. Both share every line of protocol code.
+//! processes. The simulator (`crate::sim`) drives hosts with simulated links; live mode
+//! (`osilab live`, the `live` feature) drives the same code with a real interface. Both share
+//! every line of protocol code.
 //!
 //! ```text
 //!   processes (Program)  ── socket calls (Sys) ──┐
@@ -90,12 +91,13 @@ struct Interface {
     net6: Option<Network>,
 }
 
-/// A frame the host sends: bytes with FCS, on an interface, with the records of its way down.
+/// A frame the host sends: bytes with FCS (unless the interface leaves it to the network card,
+/// [`Host::set_fcs_by_nic`]), on an interface, with the records of its way down.
 #[derive(Debug, Clone)]
 pub struct Frame {
     /// The interface index.
     pub iface: usize,
-    /// The Ethernet frame, FCS included.
+    /// The Ethernet frame, FCS included (but see [`Host::set_fcs_by_nic`]).
     pub bytes: Vec<u8>,
     /// What each layer did, 7→2.
     pub trace: Trace,
@@ -170,6 +172,11 @@ struct Process {
     timers: BTreeSet<(Instant, u64)>,
     exited: bool,
 }
+
+/// The PID of the first process started on a host. PIDs below it stand for the system's own
+/// processes, which the simulation does not model: on Linux PID 1 is init (systemd), and the
+/// programs a user starts after boot get PIDs in the hundreds or thousands.
+pub const FIRST_PID: Pid = 1000;
 
 /// The network stack of one host.
 pub struct Host {
@@ -276,7 +283,7 @@ impl Host {
             out: VecDeque::new(),
             notes: Vec::new(),
             events: VecDeque::new(),
-            next_pid: 1,
+            next_pid: FIRST_PID,
             next_ephemeral,
             stats: HostStats::default(),
             now: Instant::ZERO,
@@ -301,6 +308,25 @@ impl Host {
     /// The number of interfaces.
     pub fn interface_count(&self) -> usize {
         self.ifaces.len()
+    }
+
+    /// Leave interface `iface`'s FCS to its network card: frames from [`Host::poll_transmit`]
+    /// then end before the FCS, and [`Host::receive`] takes frames without one (live mode, where
+    /// frames cross Linux's `AF_PACKET` socket as the card hands them over; see
+    /// [`DataLink::set_fcs_by_nic`]). False when there is no such interface.
+    pub fn set_fcs_by_nic(&mut self, iface: usize, on: bool) -> bool {
+        match self.ifaces.get_mut(iface) {
+            Some(x) => {
+                x.link.set_fcs_by_nic(on);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether process `pid` is still running (started and not exited).
+    pub fn is_running(&self, pid: Pid) -> bool {
+        self.procs.iter().any(|p| p.pid == pid && !p.exited)
     }
 
     /// The routing table.

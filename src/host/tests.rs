@@ -121,7 +121,7 @@ fn udp_datagrams_after_arp() {
     assert!(t.hosts[0].neighbors()[0].starts_with("192.0.2.2 dev eth0 lladdr 02:00:00:00:00:02"));
     let table = socket::format_port_table(&t.hosts[1].port_table());
     assert!(table.contains("udp   UNCONN 0      0      0.0.0.0:9000"), "{table}");
-    assert!(table.contains("users:((\"sink\",pid=1,fd=3))"), "{table}");
+    assert!(table.contains("users:((\"sink\",pid=1000,fd=3))"), "{table}");
 }
 
 #[test]

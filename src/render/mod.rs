@@ -1,9 +1,14 @@
 //! Output formats for an [`Exchange`]: `tree` (like `tshark -V`), `hex` (like `tshark -x`), `bits`
-//! (the L1 view: octets, bits in wire order and line-coded symbols) and `json`.
+//! (the L1 view: octets, bits in wire order and line-coded symbols), `json` and `svg` (the
+//! encapsulation drawn, [`encapsulation()`]); and the ladder diagram of a simulation
+//! ([`ladder`]), osilab's other figure.
 
 mod bits;
+mod encapsulation;
 mod hex;
 mod json;
+pub mod ladder;
+pub mod svg;
 mod tree;
 
 use crate::layer::LayerId;
@@ -12,6 +17,7 @@ use crate::trace::Record;
 use std::str::FromStr;
 
 pub use bits::bits;
+pub use encapsulation::encapsulation;
 pub use hex::{hex, hexdump};
 pub use json::json;
 pub use tree::tree;
@@ -27,6 +33,8 @@ pub enum Format {
     Bits,
     /// Everything, machine-readable.
     Json,
+    /// The encapsulation drawn as an SVG figure.
+    Svg,
 }
 
 impl FromStr for Format {
@@ -37,7 +45,8 @@ impl FromStr for Format {
             "hex" => Ok(Format::Hex),
             "bits" => Ok(Format::Bits),
             "json" => Ok(Format::Json),
-            _ => Err(format!("unknown format {s:?}: expected tree, hex, bits or json")),
+            "svg" => Ok(Format::Svg),
+            _ => Err(format!("unknown format {s:?}: expected tree, hex, bits, json or svg")),
         }
     }
 }
@@ -49,6 +58,7 @@ pub fn render(x: &Exchange, format: Format) -> String {
         Format::Hex => hex(x),
         Format::Bits => bits(x),
         Format::Json => json(x),
+        Format::Svg => encapsulation(x),
     }
 }
 

@@ -26,6 +26,8 @@ pub mod capture;
 #[cfg(test)]
 mod capture_tests;
 pub mod frame;
+#[cfg(test)]
+mod nic_tests;
 pub mod sll;
 #[cfg(test)]
 mod tests;
@@ -96,13 +98,30 @@ impl DataLinkConfig {
 #[derive(Debug, Clone)]
 pub struct DataLink {
     cfg: DataLinkConfig,
+    /// The network card computes the FCS on the way out and checks and strips it on the way in
+    /// ([`DataLink::set_fcs_by_nic`]).
+    fcs_by_nic: bool,
 }
 
 impl DataLink {
     /// A data link layer with this configuration. The configuration is checked when a frame is
     /// sent ([`DataLinkConfig::validate`]).
     pub fn new(cfg: DataLinkConfig) -> Self {
-        DataLink { cfg }
+        DataLink { cfg, fcs_by_nic: false }
+    }
+
+    /// Leave the FCS to the network card, as a real interface does (live mode: Linux's
+    /// `AF_PACKET` sockets hand frames over without it, IEEE 802.3 §3.2.9). Frames sent are then
+    /// complete but for the FCS (still padded to the minimum size, §4.2.3.3); frames received
+    /// carry none, so there is no FCS to check, and no minimum length: the card already discarded
+    /// runts and damaged frames (§4.2.4.2.2), and Linux's virtual interfaces (veth) do not pad.
+    pub fn set_fcs_by_nic(&mut self, on: bool) {
+        self.fcs_by_nic = on;
+    }
+
+    /// Whether the FCS is left to the network card ([`DataLink::set_fcs_by_nic`]).
+    pub fn fcs_by_nic(&self) -> bool {
+        self.fcs_by_nic
     }
 
     /// The configuration.
@@ -117,7 +136,8 @@ impl DataLink {
     }
 }
 
-/// The `eth` record for one frame. `padding` and `fcs_at` are ranges in `frame`; `computed` is,
+/// The `eth` record for one frame. `padding` and `fcs_at` are ranges in `frame` (`fcs_at` is
+/// `None` when the network card owns the FCS); `computed` is,
 /// on the way up, the CRC computed over the received frame (as [`fcs`] returns it), which adds
 /// the `eth.fcs.status` check.
 ///
@@ -130,7 +150,7 @@ struct EthRecord<'a> {
     frame: &'a [u8],
     payload_len: usize,
     padding: Option<Range<usize>>,
-    fcs_at: Range<usize>,
+    fcs_at: Option<Range<usize>>,
     computed: Option<u32>,
 }
 
@@ -138,7 +158,6 @@ impl EthRecord<'_> {
     fn build(self) -> Record {
         let EthRecord { direction, hdr, frame, payload_len, padding, fcs_at, computed } = self;
         let mut r = Record::new(LayerId::DataLink, direction, "eth", hdr.title(), PduName::Frame);
-        let carried = frame.get(fcs_at.clone()).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes);
         let pad_len = padding.as_ref().map_or(0, |p| p.len());
         r.summary = format!(
             "{} → {}, {}, {}-byte frame{}",
@@ -149,10 +168,26 @@ impl EthRecord<'_> {
             if pad_len > 0 { format!(" ({pad_len} bytes padding)") } else { String::new() }
         );
         r.header = 0..hdr.len();
-        r.trailer = Some(padding.as_ref().map_or(fcs_at.start, |p| p.start)..fcs_at.end);
         r.payload_len = payload_len;
-        r.overhead = hdr.len() + pad_len + FCS_LEN;
         r.fields = hdr.eth_fields(true);
+        let Some(fcs_at) = fcs_at else {
+            // The network card adds (or has checked and stripped) the FCS: the trailer is the
+            // padding alone.
+            r.trailer = padding.clone().filter(|p| !p.is_empty());
+            r.overhead = hdr.len() + pad_len;
+            if let Some(p) = padding.filter(|p| !p.is_empty()) {
+                let bytes = frame.get(p).unwrap_or_default().to_vec();
+                r.fields.push(Field::new("eth.padding", "Padding", Value::Bytes(bytes)));
+            }
+            r.notes.push(match direction {
+                Direction::Down => "FCS: appended by the network card (frames cross the socket without it)".into(),
+                _ => "FCS: checked and stripped by the network card (frames cross the socket without it)".into(),
+            });
+            return r;
+        };
+        let carried = frame.get(fcs_at.clone()).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes);
+        r.trailer = Some(padding.as_ref().map_or(fcs_at.start, |p| p.start)..fcs_at.end);
+        r.overhead = hdr.len() + pad_len + FCS_LEN;
         if let Some(p) = padding.filter(|p| !p.is_empty()) {
             let bytes = frame.get(p).unwrap_or_default().to_vec();
             r.fields.push(Field::new("eth.padding", "Padding", Value::Bytes(bytes)));
@@ -254,10 +289,15 @@ impl Layer for DataLink {
             out.resize(frame::MIN_FRAME_LEN_NO_FCS, 0);
         }
         let padding = pad_start..out.len();
-        let fcs_at = out.len()..out.len() + FCS_LEN;
-        // IEEE 802.3 §3.2.9: the CRC over dst..padding, least significant byte first.
-        let crc = fcs(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
+        let fcs_at = if self.fcs_by_nic {
+            None
+        } else {
+            let at = out.len()..out.len() + FCS_LEN;
+            // IEEE 802.3 §3.2.9: the CRC over dst..padding, least significant byte first.
+            let crc = fcs(&out);
+            out.extend_from_slice(&crc.to_le_bytes());
+            Some(at)
+        };
 
         cx.trace.push(
             EthRecord {
@@ -290,8 +330,9 @@ impl Layer for DataLink {
         let base = meta.offset;
         let len = frame.len();
         // IEEE 802.3 §4.2.4.2.2: a frame shorter than minFrameSize is a fragment of a collision
-        // (a runt) and is discarded.
-        if len < MIN_FRAME_LEN {
+        // (a runt) and is discarded (by the card itself when it owns the FCS).
+        let fcs_len = if self.fcs_by_nic { 0 } else { FCS_LEN };
+        if len < MIN_FRAME_LEN && !self.fcs_by_nic {
             return Err(Error::truncated(
                 LayerId::DataLink,
                 PROTO,
@@ -301,17 +342,26 @@ impl Layer for DataLink {
                 len,
             ));
         }
-        let fcs_start = len - FCS_LEN;
+        let fcs_start = len - fcs_len;
         let fcs_at = fcs_start..len;
         let hdr = FrameHeader::parse(&frame, base)?;
         let hlen = hdr.len();
-        // From here on len ≥ 64 > hlen + FCS_LEN, so the payload range is never inverted.
+        // From here on len ≥ 64 > hlen + FCS_LEN (or, without an FCS, the header parsed, so
+        // len ≥ hlen): the payload range is never inverted.
         let payload = hlen..fcs_start;
         // IEEE 802.3 §3.2.9 / §4.2.4.1.2: recompute the CRC over dst..padding and compare (the
         // error reports both in wire byte order, as Wireshark shows eth.fcs).
-        let computed = fcs(&frame[..fcs_start]);
-        let carried =
-            u32::from_le_bytes([frame[fcs_start], frame[fcs_start + 1], frame[fcs_start + 2], frame[fcs_start + 3]]);
+        let (computed, carried) = if self.fcs_by_nic {
+            (0, 0)
+        } else {
+            let carried = u32::from_le_bytes([
+                frame[fcs_start],
+                frame[fcs_start + 1],
+                frame[fcs_start + 2],
+                frame[fcs_start + 3],
+            ]);
+            (fcs(&frame[..fcs_start]), carried)
+        };
 
         // An ARP packet's length is known, so what follows it is padding (RFC 826 + §4.2.3.3).
         let arp = if hdr.ethertype == arp::ETHERTYPE_ARP && computed == carried {
@@ -329,8 +379,8 @@ impl Layer for DataLink {
             frame: &frame,
             payload_len,
             padding,
-            fcs_at: fcs_at.clone(),
-            computed: Some(computed),
+            fcs_at: (!self.fcs_by_nic).then(|| fcs_at.clone()),
+            computed: (!self.fcs_by_nic).then_some(computed),
         }
         .build();
         if computed != carried {
@@ -385,15 +435,15 @@ impl Layer for DataLink {
             }
             r
         });
-        // IEEE 802.3 §3.2.7 / §3.5: at most 1518 bytes, 1522 with a tag.
-        let max = if hdr.vlan.is_some() { MAX_TAGGED_FRAME_LEN } else { MAX_FRAME_LEN };
+        // IEEE 802.3 §3.2.7 / §3.5: at most 1518 bytes, 1522 with a tag (4 fewer without the FCS).
+        let max = if hdr.vlan.is_some() { MAX_TAGGED_FRAME_LEN } else { MAX_FRAME_LEN } - (FCS_LEN - fcs_len);
         let invalid = if len > max {
             Some(Error::invalid(
                 LayerId::DataLink,
                 PROTO,
                 base + max,
                 "frame length",
-                format!("at most {max} bytes (FCS included)"),
+                format!("at most {max} bytes ({})", if fcs_len > 0 { "FCS included" } else { "without the FCS" }),
                 format!("{len} bytes"),
             ))
         } else if hdr.ethertype < frame::MIN_ETHERTYPE {
