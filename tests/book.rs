@@ -7,9 +7,11 @@
 //!   lines) and `[..]` (any text within a line). The comparison is snapbox's, the engine of
 //!   trycmd, called directly: trycmd's own runner turns every `\` in a program's output into `/`
 //!   (for Windows paths) before comparing, and osilab prints `\n`, `\r\n` and `\x..` escapes.
-//!   `BOOK=overwrite cargo test --test book` rewrites the output of the steps that differ and have
-//!   no `...` or `[..]` in them (the others are reported, to be fixed by hand). Steps running
-//!   `osilab live` are skipped, saying so, when this osilab has no `live` subcommand.
+//!   `BOOK=overwrite cargo test --test book` rewrites the output of the steps that differ: in full
+//!   where the book has no `...` (so a new block can be written as its `$ osilab …` line alone),
+//!   keeping the cuts where the output changed only in its numbers (see [`realign`]); the others
+//!   are reported, to be fixed by hand. Steps running `osilab live` are skipped, saying so, when
+//!   this osilab has no `live` subcommand.
 //! - Every relative link and image resolves to a file, and every `#anchor` to a heading.
 //! - Every fence names its language (a bare fence is Rust to rustdoc and a test to trycmd),
 //!   console blocks run only `osilab`, and every chapter with a ```` ```rust ```` block is one of
