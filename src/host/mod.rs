@@ -497,7 +497,16 @@ impl Host {
             self.emit_frame(w, mac);
             return;
         }
-        if self.neigh.hold(hop, iface, w, self.now) {
+        let (solicit, dropped) = self.neigh.hold(hop, iface, w, self.now);
+        if dropped.is_some() {
+            let why = format!(
+                "L3: the queue of packets waiting for {hop}'s MAC address is full ({} packets): the oldest dropped",
+                neighbor::PENDING_LIMIT
+            );
+            let r = self.drop_packet(why);
+            self.note(None, NoteKind::Drop, r);
+        }
+        if solicit {
             self.solicit(iface, hop);
         }
     }
@@ -853,7 +862,12 @@ impl Host {
         for _ in 0..10_000 {
             self.tcp_flush();
             let Some((pid, fd, ev)) = self.events.pop_front() else { break };
-            self.with_program(pid, |p, sys| p.on_socket(sys, fd, ev));
+            // An event queued before the process closed the descriptor is not delivered, as
+            // epoll(7) forgets a closed descriptor.
+            let open = self.sockets.iter().any(|s| s.pid == pid && s.fd == fd && s.state != socket::SockState::Closed);
+            if open {
+                self.with_program(pid, |p, sys| p.on_socket(sys, fd, ev));
+            }
         }
         self.tcp_flush();
     }

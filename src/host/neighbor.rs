@@ -17,9 +17,10 @@ pub const MAX_PROBES: u32 = 3;
 /// RFC 4861 §10 REACHABLE_TIME: an entry is trusted for 30 s (Linux's base_reachable_time), then
 /// resolved again.
 pub const REACHABLE_TIME: Duration = Duration::from_secs(30);
-/// Packets kept per unresolved neighbor; the oldest is dropped beyond (Linux's unres_qlen is
-/// counted in bytes; three packets is the classic BSD/Linux 2.4 figure).
-pub const PENDING_LIMIT: usize = 3;
+/// Packets kept per unresolved neighbor; the oldest is dropped beyond. RFC 1122 §2.3.2.2 asks
+/// for at least one; Linux keeps `unres_qlen` packets, whose default was 101 before it came to
+/// be counted in bytes (`unres_qlen_bytes`, about 200 kB).
+pub const PENDING_LIMIT: usize = 101;
 
 #[derive(Debug, Clone)]
 enum State<T> {
@@ -73,22 +74,23 @@ impl<T> NeighborCache<T> {
         }
     }
 
-    /// Hold `item` until `ip` is resolved. Returns true when a request should be sent now (a new
-    /// resolution started), false when one is already under way.
-    pub fn hold(&mut self, ip: IpAddr, iface: usize, item: T, now: Instant) -> bool {
+    /// Hold `item` until `ip` is resolved. Returns whether a request should be sent now (a new
+    /// resolution started; false when one is already under way), and the oldest waiting item,
+    /// dropped to make room when [`PENDING_LIMIT`] were already waiting.
+    pub fn hold(&mut self, ip: IpAddr, iface: usize, item: T, now: Instant) -> (bool, Option<T>) {
         match self.entries.get_mut(&ip) {
             Some(State::Incomplete { pending, .. }) => {
-                if pending.len() >= PENDING_LIMIT {
-                    pending.remove(0);
+                let dropped = (pending.len() >= PENDING_LIMIT).then(|| pending.remove(0));
+                if dropped.is_some() {
                     self.overflow_drops += 1;
                 }
                 pending.push(item);
-                false
+                (false, dropped)
             }
             _ => {
                 self.entries
                     .insert(ip, State::Incomplete { iface, probes: 1, next: now + RETRANS_TIMER, pending: vec![item] });
-                true
+                (true, None)
             }
         }
     }
@@ -166,8 +168,8 @@ mod tests {
     fn packets_wait_for_the_answer_then_go() {
         let mut c = NeighborCache::default();
         let t0 = Instant::ZERO;
-        assert!(c.hold(ip("192.0.2.9"), 0, "p1", t0));
-        assert!(!c.hold(ip("192.0.2.9"), 0, "p2", t0));
+        assert!(c.hold(ip("192.0.2.9"), 0, "p1", t0).0);
+        assert!(!c.hold(ip("192.0.2.9"), 0, "p2", t0).0);
         assert_eq!(c.lookup(ip("192.0.2.9"), t0), None);
         assert_eq!(c.learn(ip("192.0.2.9"), MAC, 0, t0), vec!["p1", "p2"]);
         assert_eq!(c.lookup(ip("192.0.2.9"), t0), Some(MAC));

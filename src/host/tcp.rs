@@ -382,7 +382,10 @@ impl Host {
         if let Some(rst) = answer {
             if let Ok(wire) = rst.emit(dst, src) {
                 let mut t = Trace::default();
-                t.push(tcp_record(Direction::Down, &wire, None));
+                // Numbered as Wireshark numbers a conversation's first segments: the RST's
+                // own sequence number is 1 past its base, its ACK relative to the SYN's ISN.
+                let rel = RelativeTo { seq: rst.seq.wrapping_sub(1), ack: seg.seq };
+                t.push(tcp_record(Direction::Down, &wire, Some(rel)));
                 let _ = self.send_ip(Some(dst), src, 6, wire, None, true, t);
             }
         }

@@ -681,13 +681,9 @@ impl Layer for ChatApplication {
                 self.held_pieces
             ));
             cx.trace.push(r);
-        } else if lines == 0 {
-            let mut r =
-                Record::new(LayerId::Application, Direction::Up, PROTOCOL, format!("{TITLE}: no data"), PduName::Data);
-            r.summary = "no bytes".into();
-            r.notes.push("an empty piece of the byte stream: nothing to parse".into());
-            cx.trace.push(r);
         }
+        // An empty piece (the end of the stream, a FIN) carries no line: nothing to show, as
+        // tshark shows nothing above TCP for a bare FIN.
         if lines == 0 {
             return Ok(None);
         }
