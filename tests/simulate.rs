@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const SCENARIOS: &[&str] =
-    &["bind-twice", "chat-room", "dns-lookup", "http-get", "ping-through-router", "tcp-vs-udp-lossy"];
+    &["bind-twice", "chat-room", "dns-lookup", "http-get", "ping-through-router", "tcp-harsh-link", "tcp-vs-udp-lossy"];
 
 fn scenario(name: &str) -> String {
     format!("fixtures/scenarios/{name}.toml")

@@ -6,12 +6,15 @@
 //!   duplication, reordering).
 //! - [`switch`]: an IEEE 802.1D learning bridge (MAC learning, ageing, flooding, filtering).
 //! - [`scenario`]: the TOML files `osilab simulate` runs, loaded into checked plain data.
+//! - [`generate`]: scenarios made by program (a chat room of any size) and the check of a chat
+//!   room's result, shared by the tests and the benchmark.
 //!
 //! Nothing here reads the OS clock or OS randomness: time is [`crate::time::Instant`], randomness
 //! is a seeded [`crate::rng::Rng`] handed in by the caller.
 
 pub mod build;
 pub mod engine;
+pub mod generate;
 pub mod link;
 pub mod scenario;
 pub mod summary;

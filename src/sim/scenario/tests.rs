@@ -62,7 +62,18 @@ fn every_shipped_scenario_loads_without_warnings() {
         }
     }
     names.sort();
-    assert_eq!(names, ["bind-twice", "chat-room", "dns-lookup", "http-get", "ping-through-router", "tcp-vs-udp-lossy"]);
+    assert_eq!(
+        names,
+        [
+            "bind-twice",
+            "chat-room",
+            "dns-lookup",
+            "http-get",
+            "ping-through-router",
+            "tcp-harsh-link",
+            "tcp-vs-udp-lossy"
+        ]
+    );
 }
 
 #[test]
