@@ -6,11 +6,20 @@
 //!   workload (same seeded delays) on a bare `std::collections::BinaryHeap<Reverse<(time, seq)>>`
 //!   holding the events inline with no cancellation and no slab, the floor a generic queue is
 //!   measured against. The target: at least 5 million events/s.
-//! - `chat-room/*` (the lead's): the chat room with 1,000 clients, see the placeholder below.
+//! - `chat-room/N`: a whole chat room of N clients ([`ChatRoomSpec`]: 48-port access switches
+//!   under a core switch, every client saying its messages and leaving), built and then run to
+//!   its end with recording off. One element = one event the world handled
+//!   ([`World::events`]), so the throughput is events/s of the whole simulator: devices, layers,
+//!   PHY line coding and TCP included, not the queue alone. Building the world is not measured.
+//!   The first run is checked ([`check_chat_room`]: every message delivered once, in order) and
+//!   its wall time printed.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use osilab::rng::Rng;
+use osilab::sim::build::{build, ProcessRef};
 use osilab::sim::engine::EventQueue;
+use osilab::sim::generate::{chat_room, check_chat_room, ChatRoomSpec};
+use osilab::sim::world::World;
 use osilab::time::Instant;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -92,10 +101,103 @@ fn engine(c: &mut Criterion) {
     g.finish();
 }
 
-// The chat room with 1,000 clients (the second benchmark) goes here, as a `chat-room`
-// group: load fixtures/scenarios/chat-room.toml scaled to 1,000 clients, run it to the end, and
-// report events/s (Throughput::Elements = events the run popped) and the run's wall time.
-// It needs the world (src/sim/world.rs, the lead's), so it is added with it.
+/// The chat rooms measured: (clients, messages each).
+const ROOMS: [(usize, usize); 2] = [(100, 2), (1_000, 1)];
 
-criterion_group!(benches, engine);
+/// A chat room built and ready to run, with what to check after.
+fn room(spec: &ChatRoomSpec) -> (World, Vec<ProcessRef>, Instant) {
+    let sc = chat_room(spec).expect("the generated chat room loads");
+    let (mut w, refs) = build(&sc, sc.seed).expect("the generated chat room builds");
+    // Nobody reads the timeline or the pcaps of a benchmark run: keep none of it.
+    w.set_recording(false);
+    (w, refs, Instant::ZERO + sc.until)
+}
+
+/// Criterion's options that take a value (`--sample-size 10`): their values are no filters.
+const VALUE_OPTIONS: &[&str] = &[
+    "-c",
+    "--color",
+    "-s",
+    "--save-baseline",
+    "-b",
+    "--baseline",
+    "--baseline-lenient",
+    "--load-baseline",
+    "--profile-time",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--plotting-backend",
+    "--output-format",
+    "--format",
+];
+
+/// Whether criterion's filter (`cargo bench --bench sim -- FILTER`, its first positional
+/// argument) may select `id`. The checked first run of a room takes seconds (a minute for 1,000
+/// clients), so it is skipped when the filter names something else (`engine`, `chat-room/100`).
+fn wanted(id: &str) -> bool {
+    let mut args = std::env::args().skip(1);
+    let mut filter = None;
+    while let Some(a) = args.next() {
+        if VALUE_OPTIONS.contains(&a.as_str()) {
+            args.next();
+        } else if !a.starts_with('-') {
+            filter = Some(a);
+            break;
+        }
+    }
+    let Some(f) = filter else { return true };
+    // "chat-room/100" selects chat-room/100, not chat-room/1000; "chat" selects both.
+    id.find(f.as_str()).is_some_and(|i| !id[i + f.len()..].starts_with(|c: char| c.is_ascii_digit())) || f.contains(id)
+}
+
+fn chat(c: &mut Criterion) {
+    let mut g = c.benchmark_group("chat-room");
+    // A run takes seconds: ten runs, one each, rather than criterion's growing batches.
+    g.sample_size(10);
+    g.sampling_mode(criterion::SamplingMode::Flat);
+    for (clients, messages) in ROOMS {
+        if !wanted(&format!("chat-room/{clients}")) {
+            continue;
+        }
+        let spec = ChatRoomSpec::new(clients, messages);
+        // One run first, outside the measurement: it must deliver everything (a benchmark of a
+        // broken room measures nothing), and its event count is every run's (same seed).
+        let (mut w, refs, until) = room(&spec);
+        let t = std::time::Instant::now();
+        w.run(until);
+        let wall = t.elapsed();
+        let tally = check_chat_room(&w, &refs, messages).unwrap_or_else(|e| panic!("{clients} clients: {e}"));
+        let events = w.events();
+        eprintln!(
+            "chat-room/{clients}: {events} events, {} lines relayed, {:.2} s wall, {:.2} M events/s (first run)",
+            tally.relayed,
+            wall.as_secs_f64(),
+            events as f64 / wall.as_secs_f64() / 1e6
+        );
+        drop(w);
+        g.throughput(Throughput::Elements(events));
+        g.bench_function(BenchmarkId::from_parameter(clients), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    // Building the world is not measured: the events are.
+                    let (mut w, _, until) = room(&spec);
+                    let t = std::time::Instant::now();
+                    w.run(until);
+                    total += t.elapsed();
+                    assert_eq!(w.events(), events);
+                }
+                total
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, engine, chat);
 criterion_main!(benches);

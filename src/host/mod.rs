@@ -188,6 +188,8 @@ pub struct Host {
     rng: Rng,
     neigh: NeighborCache<Waiting>,
     sockets: Vec<Socket>,
+    /// `sockets` by local port.
+    ports: socket::PortIndex,
     fds: HashMap<(Pid, Fd), usize>,
     procs: Vec<Process>,
     tcp: tcp::Connections,
@@ -277,6 +279,7 @@ impl Host {
             rng,
             neigh: NeighborCache::default(),
             sockets: Vec::new(),
+            ports: socket::PortIndex::default(),
             fds: HashMap::new(),
             procs: Vec::new(),
             tcp: tcp::Connections::default(),
@@ -984,7 +987,7 @@ impl Host {
     /// Whether a socket of `ty` already holds `port` on `ip` (or on the wildcard address).
     fn port_taken(&self, ty: SockType, v6: bool, ip: Option<IpAddr>, port: u16) -> bool {
         let kind = |t: SockType| if t == SockType::Ping { SockType::Dgram } else { t };
-        self.sockets.iter().any(|s| {
+        self.ports.bound(port).map(|i| &self.sockets[i]).any(|s| {
             s.state != socket::SockState::Closed
                 && kind(s.ty) == kind(ty)
                 && s.v6 == v6

@@ -3,7 +3,7 @@
 //! return (Linux's errno names and `strerror` texts), and the host's port table as `ss -tuanp`
 //! prints it.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -233,6 +233,53 @@ impl Socket {
             ttl: None,
             errors: VecDeque::new(),
             echo_id: 0,
+        }
+    }
+}
+
+/// The host's sockets by local port, so that finding the socket a datagram or a SYN is for, and
+/// whether a port is taken, looks at the sockets on that port instead of at every socket the
+/// host ever made (a server with a thousand connections would otherwise scan a thousand sockets
+/// per SYN and per bind). Indices are kept in ascending order, so the first match is the one a
+/// scan of the socket table would have found.
+#[derive(Debug, Default)]
+pub(super) struct PortIndex {
+    /// Sockets with a local address that are not closed, by local port.
+    bound: HashMap<u16, BTreeSet<usize>>,
+    /// Listening sockets, by local port.
+    listening: HashMap<u16, BTreeSet<usize>>,
+}
+
+impl PortIndex {
+    /// The sockets bound to `port` (any address), in index order.
+    pub(super) fn bound(&self, port: u16) -> impl Iterator<Item = usize> + '_ {
+        self.bound.get(&port).into_iter().flatten().copied()
+    }
+
+    /// The sockets listening on `port`, in index order.
+    pub(super) fn listening(&self, port: u16) -> impl Iterator<Item = usize> + '_ {
+        self.listening.get(&port).into_iter().flatten().copied()
+    }
+
+    /// Socket `i` now has a local address on `port`.
+    pub(super) fn add_bound(&mut self, port: u16, i: usize) {
+        self.bound.entry(port).or_default().insert(i);
+    }
+
+    /// Socket `i` (bound to `port`) now listens.
+    pub(super) fn add_listening(&mut self, port: u16, i: usize) {
+        self.listening.entry(port).or_default().insert(i);
+    }
+
+    /// Socket `i` (bound to `port`) is closed.
+    pub(super) fn remove(&mut self, port: u16, i: usize) {
+        for map in [&mut self.bound, &mut self.listening] {
+            if let Some(set) = map.get_mut(&port) {
+                set.remove(&i);
+                if set.is_empty() {
+                    map.remove(&port);
+                }
+            }
         }
     }
 }

@@ -35,6 +35,11 @@ struct Entry {
 pub(super) struct Connections {
     entries: Vec<Option<Entry>>,
     by_tuple: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// Connections not yet accepted, by the listening socket they came to: the listen queue
+    /// whose length the backlog bounds (RFC 9293 §3.10.7.2), without a scan of every connection.
+    pending: HashMap<usize, BTreeSet<usize>>,
+    /// How many connections each local port has (for `port_in_use` without a scan).
+    local_ports: HashMap<u16, usize>,
     /// Connections touched since the last flush.
     dirty: BTreeSet<usize>,
     /// (deadline, connection) for every connection with a timer.
@@ -51,6 +56,7 @@ impl Connections {
 
     fn insert(&mut self, e: Entry) -> usize {
         let key = (e.conn.local(), e.conn.remote());
+        let listener = e.listener;
         let i = match self.free.pop() {
             Some(i) => {
                 self.entries[i] = Some(e);
@@ -61,9 +67,36 @@ impl Connections {
                 self.entries.len() - 1
             }
         };
-        self.by_tuple.insert(key, i);
+        if self.by_tuple.insert(key, i).is_none() {
+            *self.local_ports.entry(key.0.port()).or_default() += 1;
+        }
+        if let Some(l) = listener {
+            self.pending.entry(l).or_default().insert(i);
+        }
         self.dirty.insert(i);
         i
+    }
+
+    /// Connection `c` leaves its listener's queue (accepted, or the listener closed).
+    fn detach(&mut self, c: usize) {
+        if let Some(l) = self.get(c).and_then(|e| e.listener.take()) {
+            self.unpend(l, c);
+        }
+    }
+
+    /// Forget that connection `c` waits on listener `l`.
+    fn unpend(&mut self, l: usize, c: usize) {
+        if let Some(set) = self.pending.get_mut(&l) {
+            set.remove(&c);
+            if set.is_empty() {
+                self.pending.remove(&l);
+            }
+        }
+    }
+
+    /// Connections waiting on listening socket `l` to be accepted, in index order.
+    fn pending_on(&self, l: usize) -> impl Iterator<Item = usize> + '_ {
+        self.pending.get(&l).into_iter().flatten().copied()
     }
 
     fn get(&mut self, i: usize) -> Option<&mut Entry> {
@@ -71,7 +104,7 @@ impl Connections {
     }
 
     pub(super) fn port_in_use(&self, port: u16) -> bool {
-        self.by_tuple.keys().any(|(l, _)| l.port() == port)
+        self.local_ports.contains_key(&port)
     }
 
     /// (ss state, Recv-Q, Send-Q) of connection `c`.
@@ -168,7 +201,8 @@ impl Host {
             SockState::Fresh | SockState::Bound | SockState::Listening { .. } => {}
             _ => return Err(SockError::Invalid),
         }
-        self.autobind(i)?;
+        let bound = self.autobind(i)?;
+        self.ports.add_listening(bound.port(), i);
         // Linux caps the backlog at net.core.somaxconn (4096) and counts one more than asked.
         self.sockets[i].state = SockState::Listening { backlog: backlog.clamp(1, 4096) };
         Ok(())
@@ -192,11 +226,11 @@ impl Host {
         let (readable, eof) = match self.tcp.get(c) {
             Some(e) => {
                 e.sock = Some(si);
-                e.listener = None;
                 (e.conn.recv_queue() > 0, e.eof)
             }
             None => (false, false),
         };
+        self.tcp.detach(c);
         if readable || eof {
             self.raise(si, SockEvent::Readable);
         }
@@ -242,19 +276,12 @@ impl Host {
         match self.sockets[i].state {
             SockState::Listening { .. } => {
                 // Connections not yet accepted are reset (Linux: RST to each).
-                let pending: Vec<usize> = self
-                    .tcp
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.as_ref().is_some_and(|e| e.listener == Some(i)))
-                    .map(|(k, _)| k)
-                    .collect();
+                let pending: Vec<usize> = self.tcp.pending_on(i).collect();
                 for c in pending {
                     if let Some(e) = self.tcp.get(c) {
                         e.conn.abort(now);
-                        e.listener = None;
                     }
+                    self.tcp.detach(c);
                     self.tcp.dirty.insert(c);
                 }
                 self.sockets[i].accept_queue.clear();
@@ -336,14 +363,15 @@ impl Host {
         let syn_only = seg.flags.contains(crate::layers::l4_transport::TcpFlags::SYN)
             && !seg.flags.contains(crate::layers::l4_transport::TcpFlags::ACK)
             && !seg.flags.contains(crate::layers::l4_transport::TcpFlags::RST);
-        let listener = self.sockets.iter().position(|s| {
+        let listener = self.ports.listening(seg.dst_port).find(|&i| {
+            let s = &self.sockets[i];
             matches!(s.state, SockState::Listening { .. })
                 && s.v6 == dst.is_ipv6()
                 && s.local.is_some_and(|l| l.port() == seg.dst_port && (l.ip().is_unspecified() || l.ip() == dst))
         });
         if let (Some(l), true) = (listener, syn_only) {
             let SockState::Listening { backlog } = self.sockets[l].state else { return None };
-            let waiting = self.tcp.entries.iter().flatten().filter(|e| e.listener == Some(l)).count();
+            let waiting = self.tcp.pending_on(l).count();
             if waiting > backlog {
                 r.notes.push(format!("listen queue of {local} full (backlog {backlog}): SYN dropped"));
                 cx.trace.push(r);
@@ -529,11 +557,20 @@ impl Host {
     /// Forget a closed connection.
     fn release(&mut self, c: usize) {
         let Some(e) = self.tcp.entries.get_mut(c).and_then(Option::take) else { return };
-        self.tcp.by_tuple.remove(&(e.conn.local(), e.conn.remote()));
+        let local = e.conn.local();
+        if self.tcp.by_tuple.remove(&(local, e.conn.remote())).is_some() {
+            if let Some(n) = self.tcp.local_ports.get_mut(&local.port()) {
+                *n -= 1;
+                if *n == 0 {
+                    self.tcp.local_ports.remove(&local.port());
+                }
+            }
+        }
         if let Some(t) = e.deadline {
             self.tcp.timers.remove(&(t, c));
         }
         if let Some(l) = e.listener {
+            self.tcp.unpend(l, c);
             self.sockets[l].accept_queue.retain(|&x| x != c);
         }
         if let Some(s) = e.sock {

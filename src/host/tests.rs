@@ -311,3 +311,46 @@ fn tcp_transfer_then_close_and_a_refused_connect() {
     let table = socket::format_port_table(&t.hosts[1].port_table());
     assert!(table.contains("tcp   LISTEN 0      16     0.0.0.0:5001"), "{table}");
 }
+
+/// The listen queue (RFC 9293 §3.10.7.2, Linux's backlog): with backlog 1, two connections wait
+/// to be accepted and a third SYN is dropped; closing the listener resets those waiting, and the
+/// port is free to bind again at once.
+#[test]
+fn a_full_listen_queue_drops_syns_and_closing_the_listener_resets_the_waiting() {
+    let a = host("a", vec![iface("eth0", 1, "192.0.2.1/24", None, 1500)], None, false);
+    let b = host("b", vec![iface("eth0", 2, "192.0.2.2/24", None, 1500)], None, false);
+    let mut t = Bench { hosts: vec![a, b], wires: vec![((0, 0), (1, 0))], now: Instant::ZERO, log: vec![] };
+    let step = |ms: u64, c| (Duration::from_millis(ms), c);
+    let server = t.hosts[1].spawn(
+        "server",
+        Box::new(Script::new(vec![
+            step(0, ScriptCall::Socket { ty: SockType::Stream, v6: false }),
+            step(0, ScriptCall::Bind { fd: None, addr: sock("0.0.0.0:4000") }),
+            step(0, ScriptCall::Listen { fd: None, backlog: 1 }),
+            step(2000, ScriptCall::Close { fd: Some(3) }),
+            step(2100, ScriptCall::Socket { ty: SockType::Stream, v6: false }),
+            step(2100, ScriptCall::Bind { fd: None, addr: sock("0.0.0.0:4000") }),
+        ])),
+        Instant::ZERO,
+    );
+    let clients: Vec<Pid> = (1..=3)
+        .map(|k| {
+            t.hosts[0].spawn(
+                &format!("client{k}"),
+                Box::new(Script::new(vec![
+                    step(100 * k, ScriptCall::Socket { ty: SockType::Stream, v6: false }),
+                    step(100 * k, ScriptCall::Connect { fd: None, to: sock("192.0.2.2:4000") }),
+                    step(5000, ScriptCall::Recv { fd: None }),
+                ])),
+                Instant::ZERO,
+            )
+        })
+        .collect();
+    t.run(Duration::from_secs(6));
+    let results = |pid| program::<Script>(&t.hosts[0], pid).results.clone();
+    assert_eq!(results(clients[0])[2], Err(SockError::ConnReset));
+    assert_eq!(results(clients[1])[2], Err(SockError::ConnReset));
+    assert_eq!(results(clients[2])[2], Err(SockError::ConnRefused));
+    assert_eq!(t.hosts[1].stats().drops.get("listen queue full"), Some(&2), "{:?}", t.hosts[1].stats().drops);
+    assert_eq!(program::<Script>(&t.hosts[1], server).results[5], Ok("0.0.0.0:4000".into()));
+}

@@ -40,6 +40,9 @@ impl Host {
             None => 3,
         };
         let i = self.sockets.len();
+        if let Some(l) = sock.local {
+            self.ports.add_bound(l.port(), i);
+        }
         self.sockets.push(Socket { fd, ..sock });
         self.fds.insert((pid, fd), i);
         fd
@@ -81,6 +84,7 @@ impl Host {
             addr.port()
         };
         let bound = SocketAddr::new(addr.ip(), port);
+        self.ports.add_bound(port, i);
         let s = &mut self.sockets[i];
         s.local = Some(bound);
         s.state = SockState::Bound;
@@ -97,6 +101,7 @@ impl Host {
         let (ty, v6) = (self.sockets[i].ty, self.sockets[i].v6);
         let port = self.alloc_ephemeral(ty, v6)?;
         let any: IpAddr = if v6 { Ipv6Addr::UNSPECIFIED.into() } else { std::net::Ipv4Addr::UNSPECIFIED.into() };
+        self.ports.add_bound(port, i);
         let s = &mut self.sockets[i];
         s.local = Some(SocketAddr::new(any, port));
         s.echo_id = port;
@@ -208,6 +213,9 @@ impl Host {
             self.tcp_close(i);
         }
         self.sockets[i].state = SockState::Closed;
+        if let Some(l) = self.sockets[i].local {
+            self.ports.remove(l.port(), i);
+        }
         self.fds.remove(&(pid, fd));
         Ok(())
     }
@@ -253,7 +261,8 @@ impl Host {
         let (sport, dport) = (view.src_port(), view.dst_port());
         let from = SocketAddr::new(src, sport);
         let data = view.payload().to_vec();
-        let found = self.sockets.iter().position(|s| {
+        let found = self.ports.bound(dport).find(|&i| {
+            let s = &self.sockets[i];
             s.ty == SockType::Dgram
                 && s.state != SockState::Closed
                 && s.v6 == dst.is_ipv6()

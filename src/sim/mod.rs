@@ -6,6 +6,8 @@
 //!   duplication, reordering).
 //! - [`switch`]: an IEEE 802.1D learning bridge (MAC learning, ageing, flooding, filtering).
 //! - [`scenario`]: the TOML files `osilab simulate` runs, loaded into checked plain data.
+//! - [`generate`]: scenarios made by program (a chat room of any size) and the check of a chat
+//!   room's result, shared by the tests and the benchmark.
 //! - [`tap`]: layers 5–7 of a host's own frames for the timeline, read as tshark would.
 //!
 //! Nothing here reads the OS clock or OS randomness: time is [`crate::time::Instant`], randomness
@@ -13,6 +15,7 @@
 
 pub mod build;
 pub mod engine;
+pub mod generate;
 pub mod link;
 pub mod scenario;
 pub mod summary;

@@ -5,6 +5,9 @@
 //! [`Timeline`]; every frame put on a link is kept for that link's pcap. A host's frame rows
 //! carry its stack's L1–L4 records and, for its own traffic, the L5–L7 records its
 //! [`AppTap`] reads from the frame (the application's messages, as tshark would show them).
+//! A run nobody will read (a benchmark, a test that reads only the programs' results) turns
+//! all that off with [`World::set_recording`]: the world then keeps no rows, layer views,
+//! captures or taps, and its memory stays flat however long the run.
 
 use super::engine::{EventId, EventQueue};
 use super::link::{Dir, Link, LinkConfig, Outcome};
@@ -70,6 +73,8 @@ pub struct World {
     links: Vec<LinkState>,
     rng: Rng,
     seed: u64,
+    /// Keep timeline rows and link captures (see [`World::set_recording`]).
+    record: bool,
     /// Everything that happened.
     pub timeline: Timeline,
 }
@@ -83,7 +88,29 @@ impl World {
             links: Vec::new(),
             rng: Rng::new(seed),
             seed,
+            record: true,
             timeline: Timeline::default(),
+        }
+    }
+
+    /// Record the run (the default) or not. When off, the world keeps no timeline rows (nor the
+    /// layer view of each frame they hold) and no link captures, and skips the text it would
+    /// have put in them; everything else (the devices' state and counters, the programs' results,
+    /// [`Summary`](super::summary::Summary)) is the same, and so is the run: recording never
+    /// changes what happens, only what is kept.
+    pub fn set_recording(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// Whether the run is recorded.
+    pub fn is_recording(&self) -> bool {
+        self.record
+    }
+
+    /// Append a timeline row, when recording.
+    fn row(&mut self, r: Row) {
+        if self.record {
+            self.timeline.push(r);
         }
     }
 
@@ -228,6 +255,7 @@ impl World {
             Dir::BtoA => 0,
         }];
         let mut cx = Context::new(now);
+        cx.detail = self.record;
         let decoded = self.nodes[n].ports[p]
             .phy
             .decapsulate(Pdu { data: Data::Signal(signal), meta: Default::default() }, &mut cx);
@@ -240,30 +268,33 @@ impl World {
                     Err(e) => format!("L1: {e}"),
                     _ => "L1: no frame decoded".into(),
                 };
-                self.timeline.push(Row::frame(now, &name, RowKind::Drop, &link_name, why, cx.trace));
+                self.row(Row::frame(now, &name, RowKind::Drop, &link_name, why, cx.trace));
                 return;
             }
         };
         match &mut self.nodes[n].device {
             Device::Host(h) => {
                 // The frame as a capture holds it (no FCS), for the host's tap.
-                let captured = frame[..frame.len().saturating_sub(4)].to_vec();
+                let captured = if self.record { frame[..frame.len().saturating_sub(4)].to_vec() } else { Vec::new() };
                 let rx = h.receive(p, frame, now);
                 let mut trace = cx.trace;
                 trace.records.extend(rx.trace.records);
                 let (kind, summary) = match rx.dropped {
                     Some(why) => (RowKind::Drop, why),
                     None => {
-                        let mut summary = crate::host::info(&trace);
-                        let upper = self.upper(n, captured, &trace, false, now);
-                        if let Some(s) = super::tap::info(&upper) {
-                            summary = s;
+                        let mut summary = String::new();
+                        if self.record {
+                            summary = crate::host::info(&trace);
+                            let upper = self.upper(n, captured, &trace, false, now);
+                            if let Some(s) = super::tap::info(&upper) {
+                                summary = s;
+                            }
+                            trace.records.extend(upper);
                         }
-                        trace.records.extend(upper);
                         (RowKind::In, summary)
                     }
                 };
-                self.timeline.push(Row::frame(now, &name, kind, &link_name, summary, trace));
+                self.row(Row::frame(now, &name, kind, &link_name, summary, trace));
                 self.after(n, now);
             }
             Device::Switch(sw) => {
@@ -271,7 +302,7 @@ impl World {
                 let out = sw.receive(p + 1, &frame, now, &mut cx);
                 let summary = cx.trace.records.last().map(|r| r.summary.clone()).unwrap_or_default();
                 let kind = if out.is_empty() { RowKind::Drop } else { RowKind::In };
-                self.timeline.push(Row::frame(now, &name, kind, &link_name, summary, cx.trace));
+                self.row(Row::frame(now, &name, kind, &link_name, summary, cx.trace));
                 for (egress, bytes) in out {
                     self.send(n, egress.saturating_sub(1), bytes, Trace::default(), now);
                 }
@@ -292,6 +323,9 @@ impl World {
             notes = h.take_notes();
             next = h.poll_timeout();
         }
+        if !self.record {
+            notes.clear();
+        }
         let name = self.nodes[n].name.clone();
         for note in notes {
             let kind = match note.kind {
@@ -300,7 +334,7 @@ impl World {
                 NoteKind::Drop => RowKind::Drop,
                 NoteKind::Info => RowKind::Info,
             };
-            self.timeline.push(Row::note(note.at, &name, kind, note.pid, note.text));
+            self.row(Row::note(note.at, &name, kind, note.pid, note.text));
         }
         for f in frames {
             self.send(n, f.iface, f.bytes, f.trace, now);
@@ -346,18 +380,21 @@ impl World {
     fn send(&mut self, n: usize, port: usize, frame: Vec<u8>, mut trace: Trace, now: Instant) {
         let name = self.nodes[n].name.clone();
         let Some((l, dir)) = self.nodes[n].ports.get(port).and_then(|p| p.link) else {
-            self.timeline.push(Row::frame(now, &name, RowKind::Drop, "-", "no link on this port".into(), trace));
+            self.row(Row::frame(now, &name, RowKind::Drop, "-", "no link on this port".into(), trace));
             return;
         };
         let mut cx = Context::new(now);
+        cx.detail = self.record;
         let len = frame.len();
-        let coded = self.nodes[n].ports[port].phy.encapsulate(Pdu::bytes(frame.clone()), &mut cx);
+        // The capture holds the frame without its FCS, as pcap holds Ethernet.
+        let without_fcs = if self.record { frame[..len.saturating_sub(4)].to_vec() } else { Vec::new() };
+        let coded = self.nodes[n].ports[port].phy.encapsulate(Pdu::bytes(frame), &mut cx);
         trace.records.extend(cx.trace.records);
         let link_name = self.links[l].name.clone();
         let signal = match coded.ok().and_then(|mut v| v.pop()).map(|p| p.data) {
             Some(Data::Signal(s)) => s,
             _ => {
-                self.timeline.push(Row::frame(
+                self.row(Row::frame(
                     now,
                     &name,
                     RowKind::Drop,
@@ -368,26 +405,27 @@ impl World {
                 return;
             }
         };
-        let mut summary = crate::host::info(&trace);
-        if summary.is_empty() {
+        let mut summary = if self.record { crate::host::info(&trace) } else { String::new() };
+        if summary.is_empty() && self.record {
             summary = format!("{len}-byte frame out of port {}", port + 1);
         }
-        let without_fcs = frame[..len.saturating_sub(4)].to_vec();
-        let upper = self.upper(n, without_fcs.clone(), &trace, true, now);
-        if let Some(s) = super::tap::info(&upper) {
-            summary = s;
+        if self.record {
+            let upper = self.upper(n, without_fcs.clone(), &trace, true, now);
+            if let Some(s) = super::tap::info(&upper) {
+                summary = s;
+            }
+            // Going out, the layers above came first.
+            trace.records.splice(0..0, upper);
         }
-        // Going out, the layers above came first.
-        trace.records.splice(0..0, upper);
         let outcome = self.links[l].link.transmit(dir, signal, len, now, &mut self.rng);
         match outcome {
             Outcome::Delivered(copies) => {
-                if let Some(first) = copies.first() {
+                if let (Some(first), true) = (copies.first(), self.record) {
                     self.links[l].capture.push((first.start, without_fcs));
                 }
-                self.timeline.push(Row::frame(now, &name, RowKind::Out, &link_name, summary, trace));
+                self.row(Row::frame(now, &name, RowKind::Out, &link_name, summary, trace));
                 for c in copies {
-                    if c.reordered || c.duplicate || c.flipped > 0 {
+                    if self.record && (c.reordered || c.duplicate || c.flipped > 0) {
                         let what = [
                             (c.duplicate, "duplicated".to_string()),
                             (c.reordered, "held back (reordered)".to_string()),
@@ -398,7 +436,7 @@ impl World {
                         .map(|x| x.1)
                         .collect::<Vec<_>>()
                         .join(", ");
-                        self.timeline.push(Row::note(
+                        self.row(Row::note(
                             now,
                             &link_name,
                             RowKind::Info,
@@ -410,17 +448,11 @@ impl World {
                 }
             }
             Outcome::Dropped { reason, sent } => {
-                if let Some(t) = sent {
+                if let (Some(t), true) = (sent, self.record) {
                     self.links[l].capture.push((t, without_fcs));
                 }
-                self.timeline.push(Row::frame(now, &name, RowKind::Out, &link_name, summary, trace));
-                self.timeline.push(Row::note(
-                    now,
-                    &link_name,
-                    RowKind::Drop,
-                    None,
-                    format!("link {link_name}: {reason}"),
-                ));
+                self.row(Row::frame(now, &name, RowKind::Out, &link_name, summary, trace));
+                self.row(Row::note(now, &link_name, RowKind::Drop, None, format!("link {link_name}: {reason}")));
             }
         }
     }
