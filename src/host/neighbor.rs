@@ -181,9 +181,12 @@ mod tests {
         let mut c = NeighborCache::default();
         let mut now = Instant::ZERO;
         c.hold(ip("192.0.2.9"), 0, 1, now);
-        for _ in 0..4 {
-            c.hold(ip("192.0.2.9"), 0, 2, now);
+        let mut dropped = Vec::new();
+        for k in 0..PENDING_LIMIT + 1 {
+            dropped.extend(c.hold(ip("192.0.2.9"), 0, 2 + k, now).1);
         }
+        // The oldest go first: the first packet, then the second.
+        assert_eq!(dropped, vec![1, 2]);
         assert_eq!(c.overflow_drops, 2);
         let mut asks = 1;
         let mut failed = Vec::new();
@@ -195,7 +198,8 @@ mod tests {
             failed.extend(e.failed);
         }
         assert_eq!(asks, MAX_PROBES as usize);
-        assert_eq!(failed, vec![(ip("192.0.2.9"), vec![2, 2, 2])]);
+        // The packets still waiting come back with the failure, for their ICMP errors.
+        assert_eq!(failed, vec![(ip("192.0.2.9"), (3..PENDING_LIMIT + 3).collect::<Vec<_>>())]);
         assert_eq!(now, Instant::ZERO + RETRANS_TIMER * MAX_PROBES);
     }
 }

@@ -82,12 +82,15 @@ impl Summary {
             .filter(|(i, _)| matches!(w.device(*i), Some(Device::Host(_))))
             .map(|(_, n)| n)
             .collect();
+        // (A run that kept no records — `World::set_recording(false)` — has none to count: its
+        // summary leaves L5–L7 out.)
         for row in w.timeline.rows.iter().filter(|r| r.kind == RowKind::Out && hosts.contains(&r.device)) {
             for rec in row.trace.iter().flat_map(|t| &t.records).filter(|r| r.layer >= LayerId::Session) {
                 layers[usize::from(rec.layer.number())] += rec.overhead as u64;
             }
         }
-        let bytes_by_layer = (1..=7u8)
+        let counted = if w.is_recording() { 7u8 } else { 4 };
+        let bytes_by_layer = (1..=counted)
             .filter_map(|n| LayerId::from_number(n).map(|l| (l.to_string(), layers[usize::from(n)])))
             .collect();
         Summary {
