@@ -10,40 +10,49 @@ use crate::dissect::{fields, Dissector};
 use crate::error::{Error, Result};
 use std::io::{self, Write};
 
-/// The arguments, checked before the file is opened.
-struct Plan {
-    format: Format,
-    fields: Vec<String>,
-    count: Option<u64>,
-    filter: Option<Filter>,
+/// The output options `dissect` and `live capture` share (`--format`, `-e`, `--count`,
+/// `--filter`), checked before any frame is read.
+pub(super) struct Plan {
+    pub(super) format: Format,
+    pub(super) fields: Vec<String>,
+    pub(super) count: Option<u64>,
+    pub(super) filter: Option<Filter>,
+}
+
+impl Plan {
+    pub(super) fn new(format: &str, fields: &[String], count: Option<&str>, filter: Option<&str>) -> Result<Plan> {
+        let format: Format = if fields.is_empty() {
+            format.parse().map_err(config_err)?
+        } else {
+            // -e only makes sense with fields; an explicit other format is a contradiction.
+            match format {
+                "tree" | "fields" => Format::Fields,
+                other => {
+                    return Err(config_err(format!("-e prints fields; it cannot be combined with --format {other}")))
+                }
+            }
+        };
+        if format == Format::Fields && fields.is_empty() {
+            return Err(config_err("--format fields needs at least one -e FIELD (e.g. -e ip.src -e ip.dst)"));
+        }
+        fields::validate(fields).map_err(config_err)?;
+        let count = match count {
+            None => None,
+            Some(c) => match c.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(config_err(format!("--count takes a number of frames of at least 1, not {c:?}"))),
+            },
+        };
+        let filter = match filter {
+            None => None,
+            Some(f) => Some(Filter::parse(f).map_err(|e| config_err(format!("--filter {f:?}: {e}")))?),
+        };
+        Ok(Plan { format, fields: fields.to_vec(), count, filter })
+    }
 }
 
 fn plan(a: &DissectArgs) -> Result<Plan> {
-    let format: Format = if a.fields.is_empty() {
-        a.format.parse().map_err(config_err)?
-    } else {
-        // -e only makes sense with fields; an explicit other format is a contradiction.
-        match a.format.as_str() {
-            "tree" | "fields" => Format::Fields,
-            other => return Err(config_err(format!("-e prints fields; it cannot be combined with --format {other}"))),
-        }
-    };
-    if format == Format::Fields && a.fields.is_empty() {
-        return Err(config_err("--format fields needs at least one -e FIELD (e.g. -e ip.src -e ip.dst)"));
-    }
-    fields::validate(&a.fields).map_err(config_err)?;
-    let count = match &a.count {
-        None => None,
-        Some(c) => match c.parse::<u64>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => return Err(config_err(format!("--count takes a number of frames of at least 1, not {c:?}"))),
-        },
-    };
-    let filter = match &a.filter {
-        None => None,
-        Some(f) => Some(Filter::parse(f).map_err(|e| config_err(format!("--filter {f:?}: {e}")))?),
-    };
-    Ok(Plan { format, fields: a.fields.clone(), count, filter })
+    Plan::new(&a.format, &a.fields, a.count.as_deref(), a.filter.as_deref())
 }
 
 /// Run `osilab dissect`.

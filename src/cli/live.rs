@@ -14,9 +14,8 @@ use crate::apps::http::HttpGet;
 use crate::apps::ping::Ping;
 use crate::apps::Listen;
 use crate::capture::{Frame, FrameKind, LinkType};
-use crate::dissect::filter::Filter;
 use crate::dissect::output::{Format, Writer};
-use crate::dissect::{fields, Dissector};
+use crate::dissect::Dissector;
 use crate::error::{Error, Result};
 use crate::host::{Host, Pid, Prefix};
 use crate::layer::{Context, Layer, Meta, Pdu};
@@ -460,29 +459,8 @@ fn resolve(l: &mut Link, cfg: &StackConfig) -> Result<MacAddr> {
 // ---- capture ---------------------------------------------------------------------------------
 
 fn capture(a: &LiveCaptureArgs) -> Result<i32> {
-    let format: Format = if a.fields.is_empty() {
-        a.format.parse().map_err(config_err)?
-    } else {
-        match a.format.as_str() {
-            "tree" | "fields" => Format::Fields,
-            other => return Err(config_err(format!("-e prints fields; it cannot be combined with --format {other}"))),
-        }
-    };
-    if format == Format::Fields && a.fields.is_empty() {
-        return Err(config_err("--format fields needs at least one -e FIELD (e.g. -e ip.src -e ip.dst)"));
-    }
-    fields::validate(&a.fields).map_err(config_err)?;
-    let count = match &a.count {
-        None => None,
-        Some(c) => match c.parse::<u64>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => return Err(config_err(format!("--count takes a number of frames of at least 1, not {c:?}"))),
-        },
-    };
-    let filter = match &a.filter {
-        None => None,
-        Some(f) => Some(Filter::parse(f).map_err(|e| config_err(format!("--filter {f:?}: {e}")))?),
-    };
+    let super::dissect::Plan { format, count, filter, .. } =
+        super::dissect::Plan::new(&a.format, &a.fields, a.count.as_deref(), a.filter.as_deref())?;
     let limit = seconds(&a.timeout, "--timeout")?;
     let mut pcap = match &a.pcap {
         Some(p) => {

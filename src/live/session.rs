@@ -421,14 +421,7 @@ pub fn format_row(id: usize, r: &Row) -> String {
         (Some(l), RowKind::In | RowKind::Drop) => format!("  ← {l}"),
         _ => String::new(),
     };
-    let word = match r.kind {
-        RowKind::Out => "out",
-        RowKind::In => "in",
-        RowKind::Drop => "drop",
-        RowKind::Call => "call",
-        RowKind::App => "app",
-        RowKind::Info => "info",
-    };
+    let word = r.kind.word();
     let mut s = format!("{id:>5}  {:<13} {word:<4} {layer:<3} {who}{}{link}\n", seconds(r.at), r.summary);
     if let Some(t) = &r.trace {
         s.push_str(&indent_records(t));

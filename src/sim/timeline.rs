@@ -29,7 +29,8 @@ pub enum RowKind {
 }
 
 impl RowKind {
-    fn word(self) -> &'static str {
+    /// The word the text timeline prints for it.
+    pub fn word(self) -> &'static str {
         match self {
             RowKind::Out => "out",
             RowKind::In => "in",
