@@ -867,8 +867,7 @@ impl Host {
             let Some((pid, fd, ev)) = self.events.pop_front() else { break };
             // An event queued before the process closed the descriptor is not delivered, as
             // epoll(7) forgets a closed descriptor.
-            let open = self.sockets.iter().any(|s| s.pid == pid && s.fd == fd && s.state != socket::SockState::Closed);
-            if open {
+            if self.sock_index(pid, fd).is_ok() {
                 self.with_program(pid, |p, sys| p.on_socket(sys, fd, ev));
             }
         }
