@@ -503,7 +503,7 @@ impl Host {
         let (solicit, dropped) = self.neigh.hold(hop, iface, w, self.now);
         if dropped.is_some() {
             let why = format!(
-                "L3: the queue of packets waiting for {hop}'s MAC address is full ({} packets): the oldest dropped",
+                "neighbor queue full: {} packets already waited for {hop}'s MAC address (L3); the oldest dropped",
                 neighbor::PENDING_LIMIT
             );
             let r = self.drop_packet(why);
