@@ -2,7 +2,7 @@
 //! that relays each client's messages to every other connected client, and clients that join,
 //! say their lines at set times, and leave.
 
-use super::{take_lines, until, Listen};
+use super::{recv_all, take_lines, until, Listen};
 use crate::host::{Fd, Program, SockEvent, SockType, Sys};
 use crate::layers::l7_application::chat::ChatLine;
 use std::any::Any;
@@ -77,22 +77,16 @@ impl Program for ChatServer {
         }
         match ev {
             SockEvent::Readable | SockEvent::PeerClosed => {
-                let mut eof = false;
-                loop {
-                    match sys.recv(fd) {
-                        Ok(d) if d.is_empty() => {
-                            eof = true;
-                            break;
-                        }
-                        Ok(d) => {
-                            if let Some(c) = self.clients.get_mut(&fd) {
-                                c.buf.extend_from_slice(&d);
-                            }
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let lines = self.clients.get_mut(&fd).map(|c| take_lines(&mut c.buf)).unwrap_or_default();
+                let mut got = Vec::new();
+                let eof = recv_all(sys, fd, &mut got);
+                let lines = self
+                    .clients
+                    .get_mut(&fd)
+                    .map(|c| {
+                        c.buf.extend_from_slice(&got);
+                        take_lines(&mut c.buf)
+                    })
+                    .unwrap_or_default();
                 for raw in lines {
                     match ChatLine::parse_bytes(&raw) {
                         Ok(ChatLine::Join { nick }) => {
@@ -217,17 +211,7 @@ impl Program for ChatClient {
                 }
             }
             SockEvent::Readable | SockEvent::PeerClosed => {
-                let mut eof = false;
-                loop {
-                    match sys.recv(fd) {
-                        Ok(d) if d.is_empty() => {
-                            eof = true;
-                            break;
-                        }
-                        Ok(d) => self.buf.extend_from_slice(&d),
-                        Err(_) => break,
-                    }
-                }
+                let eof = recv_all(sys, fd, &mut self.buf);
                 for raw in take_lines(&mut self.buf) {
                     match ChatLine::parse_bytes(&raw) {
                         Ok(line) => {

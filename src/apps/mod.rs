@@ -33,6 +33,18 @@ pub(crate) fn take_lines(buf: &mut Vec<u8>) -> Vec<Vec<u8>> {
     lines
 }
 
+/// Read everything `fd` holds now onto `buf` (`recv` until it would block); true when the peer
+/// has closed (a `recv` returned end of stream).
+pub(crate) fn recv_all(sys: &mut Sys<'_>, fd: Fd, buf: &mut Vec<u8>) -> bool {
+    loop {
+        match sys.recv(fd) {
+            Ok(d) if d.is_empty() => return true,
+            Ok(d) => buf.extend_from_slice(&d),
+            Err(_) => return false,
+        }
+    }
+}
+
 /// The address families a server listens on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Listen {

@@ -25,7 +25,6 @@ pub mod filter;
 mod lean_tests;
 pub mod output;
 
-use crate::addr::MacAddr;
 use crate::capture::{Frame, FrameKind, LinkType};
 use crate::error::Error;
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Pdu, PduName};
@@ -37,7 +36,6 @@ use crate::layers::l4_transport::capture::TransportCapture;
 use crate::layers::l7_application::capture::AppCapture;
 use crate::time::Instant;
 use crate::trace::{text_if, Direction, Expert, Field, Group, Record, Severity, Value};
-use std::net::{IpAddr, Ipv4Addr};
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
@@ -134,26 +132,8 @@ fn seconds(ns: u64) -> String {
 impl Dissector {
     /// A dissector with empty state (no fragments, no conversations yet).
     pub fn new() -> crate::error::Result<Self> {
-        // In capture mode the addresses are not this host's (there is none): any will do.
-        let link = DataLink::new(DataLinkConfig {
-            local: MacAddr([0x02, 0, 0, 0, 0, 0x01]),
-            remote: MacAddr([0x02, 0, 0, 0, 0, 0x02]),
-            vlan: None,
-            promiscuous: true,
-            capture: true,
-        });
-        let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-        let net = Network::new(NetworkConfig {
-            local: any,
-            remote: any,
-            ttl: 64,
-            mtu: 65535,
-            dont_fragment: false,
-            ident: 0,
-            echo: None,
-            promiscuous: true,
-            capture: true,
-        })?;
+        let link = DataLink::new(DataLinkConfig::capture());
+        let net = Network::new(NetworkConfig::capture())?;
         Ok(Dissector {
             link,
             net,

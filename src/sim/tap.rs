@@ -33,7 +33,6 @@
 //! [`MAX_BUFFERED`] for unfinished messages, per host. Deterministic: the tap reads only the
 //! frames and the simulated time.
 
-use crate::addr::MacAddr;
 use crate::error::Result;
 use crate::layer::{Context, Data, Layer, LayerId, Meta, Pdu, PduName};
 use crate::layers::l2_data_link::{DataLink, DataLinkConfig};
@@ -42,7 +41,7 @@ use crate::layers::l4_transport::capture::{CaptureConfig, Lru, TransportCapture}
 use crate::layers::l7_application::capture::{AppCapture, AppCaptureConfig, AppKind};
 use crate::time::Instant;
 use crate::trace::{Direction, Field, Record, Value};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 /// The most conversations a host's tap follows at once (per transport, and for roles).
 pub const MAX_CONVERSATIONS: usize = 4096;
@@ -84,26 +83,8 @@ impl std::fmt::Debug for AppTap {
 impl AppTap {
     /// A tap with empty state.
     pub fn new() -> Result<AppTap> {
-        // Capture mode reads any address; the configured ones are unused.
-        let link = DataLink::new(DataLinkConfig {
-            local: MacAddr([0x02, 0, 0, 0, 0, 0x01]),
-            remote: MacAddr([0x02, 0, 0, 0, 0, 0x02]),
-            vlan: None,
-            promiscuous: true,
-            capture: true,
-        });
-        let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-        let net = Network::new(NetworkConfig {
-            local: any,
-            remote: any,
-            ttl: 64,
-            mtu: 65535,
-            dont_fragment: false,
-            ident: 0,
-            echo: None,
-            promiscuous: true,
-            capture: true,
-        })?;
+        let link = DataLink::new(DataLinkConfig::capture());
+        let net = Network::new(NetworkConfig::capture())?;
         let transport = TransportCapture::new(CaptureConfig {
             max_conversations: MAX_CONVERSATIONS,
             reassemble_out_of_order: true,

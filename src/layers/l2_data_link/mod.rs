@@ -75,6 +75,18 @@ pub struct DataLinkConfig {
 }
 
 impl DataLinkConfig {
+    /// Capture mode, as `osilab dissect` and the simulator's tap read frames: promiscuous, and
+    /// the addresses (unused when only reading) locally administered placeholders.
+    pub fn capture() -> Self {
+        DataLinkConfig {
+            local: MacAddr([0x02, 0, 0, 0, 0, 0x01]),
+            remote: MacAddr([0x02, 0, 0, 0, 0, 0x02]),
+            vlan: None,
+            promiscuous: true,
+            capture: true,
+        }
+    }
+
     /// Check what a sender needs: a unicast source address (IEEE 802.3 §3.2.3: the I/G bit of a
     /// source address is 0) and, if tagging, a usable tag ([`VlanTag::validate`]).
     pub fn validate(&self) -> Result<()> {

@@ -85,6 +85,25 @@ pub struct NetworkConfig {
     pub capture: bool,
 }
 
+impl NetworkConfig {
+    /// Capture mode, as `osilab dissect` and the simulator's tap read packets: an analyzer of
+    /// any address (the configured ones are unused), with the largest MTU.
+    pub fn capture() -> Self {
+        let any = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        NetworkConfig {
+            local: any,
+            remote: any,
+            ttl: 64,
+            mtu: 65535,
+            dont_fragment: false,
+            ident: 0,
+            echo: None,
+            promiscuous: true,
+            capture: true,
+        }
+    }
+}
+
 /// RFC 791 ("Every internet module must be able to forward a datagram of 68 octets without
 /// further fragmentation"): the smallest IPv4 MTU.
 pub const IPV4_MIN_MTU: usize = 68;
